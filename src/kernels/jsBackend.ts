@@ -1,0 +1,53 @@
+/**
+ * A plain TypeScript backend: weights decoded to f32, products in f32 with a 4-way unrolled dot.
+ * Slow (about 2 GFLOP/s) but obviously correct; the reference the wasm kernels are tested against
+ * and a fallback where WebAssembly SIMD is missing.
+ */
+import { decodeToF32 } from './dtype.js';
+import type { LinearBackend, PackedWeight, WeightDType } from './types.js';
+
+interface JsWeight extends PackedWeight {
+  readonly data: Float32Array; // [rows, cols]
+}
+
+export class JsBackend implements LinearBackend {
+  readonly name = 'js';
+
+  packWeight(bytes: Uint8Array, dtype: WeightDType, rows: number, cols: number): PackedWeight {
+    const data = decodeToF32(bytes, dtype);
+    if (data.length !== rows * cols) throw new RangeError(`weight has ${data.length} values, expected ${rows}×${cols}`);
+    const weight: JsWeight = { rows, cols, dtype, byteLength: data.byteLength, data };
+    return weight;
+  }
+
+  linear(x: Float32Array, m: number, weight: PackedWeight, out: Float32Array, bias?: Float32Array): void {
+    const { rows: n, cols: k, data: w } = weight as JsWeight;
+    for (let i = 0; i < m; i++) {
+      const xOffset = i * k;
+      for (let j = 0; j < n; j++) {
+        const wOffset = j * k;
+        let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        let p = 0;
+        for (; p + 4 <= k; p += 4) {
+          s0 += x[xOffset + p] * w[wOffset + p];
+          s1 += x[xOffset + p + 1] * w[wOffset + p + 1];
+          s2 += x[xOffset + p + 2] * w[wOffset + p + 2];
+          s3 += x[xOffset + p + 3] * w[wOffset + p + 3];
+        }
+        for (; p < k; p++) s0 += x[xOffset + p] * w[wOffset + p];
+        out[i * n + j] = s0 + s1 + s2 + s3 + (bias ? bias[j] : 0);
+      }
+    }
+  }
+
+  gatherRows(weight: PackedWeight, ids: ArrayLike<number>, out: Float32Array): void {
+    const { cols, data } = weight as JsWeight;
+    for (let i = 0; i < ids.length; i++) out.set(data.subarray(ids[i] * cols, (ids[i] + 1) * cols), i * cols);
+  }
+
+  unpack(weight: PackedWeight): Float32Array {
+    return (weight as JsWeight).data.slice();
+  }
+
+  async dispose(): Promise<void> {}
+}
