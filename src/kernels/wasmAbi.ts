@@ -1,0 +1,130 @@
+/**
+ * What the main thread and the kernel workers agree on: the wasm exports, the layout of the
+ * shared control block, and how a kernel module is found and compiled.
+ */
+import { readFileSync } from 'node:fs';
+import v8 from 'node:v8';
+
+/** The exports of build/kernels-*.wasm (src/kernels/assembly/gemm.ts). Offsets are bytes. */
+export interface KernelExports {
+  blockK(): number;
+  isRelaxed(): number;
+  widen(dtype: number, src: number, dst: number, count: number): void;
+  packA(x: number, m: number, k: number, ap: number): void;
+  packB(src: number, rows: number, k: number, dst: number, elemBytes: number): void;
+  gemm(
+    ap: number, m: number, k: number, w: number, dtype: number, p0: number, p1: number,
+    out: number, ldc: number, bias: number, scratch: number,
+  ): void;
+}
+
+export const DTYPE_CODE = { f32: 0, bf16: 1, f16: 2 } as const;
+
+/**
+ * Control block: an Int32Array over a SharedArrayBuffer (pointers ≥ 2 GiB are read back with
+ * `>>> 0`). Words 0…CTL_JOB-1 are the protocol; a GEMM job's arguments follow, then one
+ * [p0, p1, scratch] triple per thread.
+ */
+export const CTL_SEQ = 0; // bumped by the main thread to start a command
+export const CTL_DONE = 1; // workers that finished the command
+export const CTL_CMD = 2;
+export const CTL_ERROR = 3; // non-zero when a worker failed
+export const CTL_ARENA = 4;
+export const CTL_AP = 5;
+export const CTL_M = 6;
+export const CTL_K = 7;
+export const CTL_W = 8;
+export const CTL_DTYPE = 9;
+export const CTL_OUT = 10;
+export const CTL_LDC = 11;
+export const CTL_BIAS = 12;
+export const CTL_THREADS = 16; // per-thread triples start here
+export const CTL_WORDS = CTL_THREADS + 3 * 64;
+
+export const CMD_GEMM = 1;
+export const CMD_ADD_ARENA = 2;
+export const CMD_EXIT = 3;
+
+export type SimdFlavour = 'relaxed' | 'plain';
+
+/** Message sent to a worker at start-up (`workerData`). */
+export interface WorkerInit {
+  module: WebAssembly.Module;
+  control: SharedArrayBuffer;
+  port: import('node:worker_threads').MessagePort;
+  threadIndex: number;
+  relaxed: boolean;
+}
+
+/** Message posted on a worker's port before CMD_ADD_ARENA. */
+export interface AddArenaMessage {
+  memory: WebAssembly.Memory;
+}
+
+// A module with one function returning f32x4.relaxed_madd(0, 0, 0).
+const RELAXED_PROBE = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+  0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b,
+  0x03, 0x02, 0x01, 0x00,
+  0x0a, 0x3d, 0x01, 0x3b, 0x00,
+  0xfd, 0x0c, ...new Array<number>(16).fill(0),
+  0xfd, 0x0c, ...new Array<number>(16).fill(0),
+  0xfd, 0x0c, ...new Array<number>(16).fill(0),
+  0xfd, 0x85, 0x02,
+  0x0b,
+]);
+
+// A module with one function returning v128.const 0.
+const SIMD_PROBE = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+  0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b,
+  0x03, 0x02, 0x01, 0x00,
+  0x0a, 0x16, 0x01, 0x14, 0x00,
+  0xfd, 0x0c, ...new Array<number>(16).fill(0),
+  0x0b,
+]);
+
+let relaxedFlagSet = false;
+
+/** Turns on relaxed SIMD in this isolate (Node 20 ships it behind a flag) and reports support. */
+export function enableRelaxedSimd(): boolean {
+  if (!relaxedFlagSet) {
+    relaxedFlagSet = true;
+    try {
+      v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+    } catch {
+      // Flag unknown on this Node: validation below decides.
+    }
+  }
+  return WebAssembly.validate(RELAXED_PROBE);
+}
+
+/** Whether this runtime has WebAssembly SIMD and shared memory (threads). */
+export function hasWasmSimd(): boolean {
+  if (!WebAssembly.validate(SIMD_PROBE)) return false;
+  try {
+    new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Reads and compiles build/kernels-{relaxed,simd}.wasm. */
+export function compileKernels(flavour: SimdFlavour): WebAssembly.Module {
+  const file = flavour === 'relaxed' ? 'kernels-relaxed.wasm' : 'kernels-simd.wasm';
+  // dist/src/kernels/ → repository root.
+  const url = new URL(`../../../build/${file}`, import.meta.url);
+  let bytes: Uint8Array<ArrayBuffer>;
+  try {
+    bytes = new Uint8Array(readFileSync(url));
+  } catch (cause) {
+    throw new Error(`missing ${url.pathname}: run \`npm run build:wasm\` first`, { cause });
+  }
+  return new WebAssembly.Module(bytes);
+}
+
+export function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory): KernelExports {
+  const instance = new WebAssembly.Instance(module, { env: { memory } });
+  return instance.exports as unknown as KernelExports;
+}

@@ -1,0 +1,365 @@
+/**
+ * The WebAssembly SIMD backend: packed, register-blocked f32 GEMM kernels written in
+ * AssemblyScript (src/kernels/assembly/gemm.ts), run on the main thread plus (threads − 1)
+ * workers that share every memory.
+ *
+ * Memory: weights live in "arenas", each a shared WebAssembly.Memory (wasm32: ≤ 4 GiB) holding
+ * up to `arenaBytes` of packed weights, so a model larger than 4 GiB spreads over several.
+ * Each arena's memory map:
+ *   [0, 64 KiB)                 reserved for the module's statics (it has none today)
+ *   [64 KiB, weightEnd)         packed weights: ceil(N/8) panels of K×8 elements each
+ *   [weightEnd, …)              per-call scratch: x, packed x, out, bias, widening blocks
+ * `linear()` is synchronous: the main thread posts the job in a shared control block, computes
+ * its own share of output panels, then Atomics.wait()s for the workers.
+ */
+import os from 'node:os';
+import { MessageChannel, Worker } from 'node:worker_threads';
+import { f16ToF32 } from './dtype.js';
+import type { LinearBackend, PackedWeight, WeightDType } from './types.js';
+import {
+  type AddArenaMessage, type KernelExports, type SimdFlavour, type WorkerInit,
+  CMD_ADD_ARENA, CMD_EXIT, CMD_GEMM, CTL_AP, CTL_ARENA, CTL_BIAS, CTL_CMD, CTL_DONE, CTL_DTYPE,
+  CTL_ERROR, CTL_K, CTL_LDC, CTL_M, CTL_OUT, CTL_SEQ, CTL_THREADS, CTL_W, CTL_WORDS, DTYPE_CODE,
+  compileKernels, enableRelaxedSimd, instantiate,
+} from './wasmAbi.js';
+
+export interface WasmBackendOptions {
+  /** Threads including the caller's; default os.availableParallelism(). */
+  threads?: number;
+  /** 'auto' uses relaxed-SIMD FMA when the runtime validates it, else plain SIMD. */
+  simd?: 'auto' | 'relaxed' | 'plain';
+  /** Packed-weight bytes per arena (memory); default 3.5 GiB. Small values force several arenas. */
+  arenaBytes?: number;
+}
+
+const PAGE = 65536;
+const MAX_MEMORY_BYTES = 65536 * PAGE; // wasm32 limit, also the modules' declared maximum
+const WEIGHT_BASE = PAGE;
+const DEFAULT_ARENA_BYTES = 3.5 * 1024 ** 3;
+const SCRATCH_LIMIT = 256 * 1024 ** 2; // a call with more scratch is split into row chunks
+const PACK_CHUNK_BYTES = 8 * 1024 ** 2; // raw weight rows staged per packB call
+const SINGLE_THREAD_MACS = 1 << 16; // below this, waking workers costs more than it saves
+const ALIGN = 64;
+
+function align(bytes: number): number {
+  return Math.ceil(bytes / ALIGN) * ALIGN;
+}
+
+interface Arena {
+  readonly memory: WebAssembly.Memory;
+  readonly kernels: KernelExports;
+  weightEnd: number;
+}
+
+interface WasmWeight extends PackedWeight {
+  readonly arena: number;
+  /** Byte offset of panel 0 inside the arena. */
+  readonly offset: number;
+}
+
+let f16Table: Float32Array | undefined;
+function f16Lookup(): Float32Array {
+  if (!f16Table) {
+    f16Table = new Float32Array(65536);
+    for (let bits = 0; bits < 65536; bits++) f16Table[bits] = f16ToF32(bits);
+  }
+  return f16Table;
+}
+
+export class WasmBackend implements LinearBackend {
+  readonly name: string;
+  readonly threads: number;
+  readonly simd: SimdFlavour;
+  private readonly arenaBytes: number;
+  private readonly module: WebAssembly.Module;
+  private readonly control: Int32Array;
+  private readonly workers: Worker[];
+  private readonly ports: import('node:worker_threads').MessagePort[];
+  private readonly arenas: Arena[] = [];
+  private readonly blockK: number;
+  private disposed = false;
+
+  private constructor(
+    module: WebAssembly.Module, simd: SimdFlavour, threads: number, arenaBytes: number,
+    control: Int32Array, workers: Worker[], ports: import('node:worker_threads').MessagePort[],
+  ) {
+    this.module = module;
+    this.simd = simd;
+    this.threads = threads;
+    this.arenaBytes = arenaBytes;
+    this.control = control;
+    this.workers = workers;
+    this.ports = ports;
+    this.name = `wasm-${simd}-${threads}t`;
+    const probe = instantiate(module, new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }));
+    this.blockK = probe.blockK();
+  }
+
+  /** Compiles the kernels and starts (threads − 1) workers. */
+  static async create(options: WasmBackendOptions = {}): Promise<WasmBackend> {
+    const threads = Math.max(1, Math.min(64, Math.floor(options.threads ?? os.availableParallelism())));
+    const wanted = options.simd ?? 'auto';
+    let simd: SimdFlavour = 'plain';
+    if (wanted !== 'plain') {
+      const relaxedOk = enableRelaxedSimd();
+      if (relaxedOk) simd = 'relaxed';
+      else if (wanted === 'relaxed') throw new Error('this runtime does not support WebAssembly relaxed SIMD');
+    }
+    const arenaBytes = options.arenaBytes ?? DEFAULT_ARENA_BYTES;
+    if (!(arenaBytes >= PAGE && arenaBytes <= MAX_MEMORY_BYTES - WEIGHT_BASE - SCRATCH_LIMIT)) {
+      throw new RangeError(`arenaBytes must be between ${PAGE} and ${MAX_MEMORY_BYTES - WEIGHT_BASE - SCRATCH_LIMIT}, got ${arenaBytes}`);
+    }
+    const module = compileKernels(simd);
+    const controlBuffer = new SharedArrayBuffer(CTL_WORDS * 4);
+    const workers: Worker[] = [];
+    const ports: import('node:worker_threads').MessagePort[] = [];
+    const started: Promise<void>[] = [];
+    for (let t = 1; t < threads; t++) {
+      const { port1, port2 } = new MessageChannel();
+      const init: WorkerInit = { module, control: controlBuffer, port: port2, threadIndex: t, relaxed: simd === 'relaxed' };
+      const worker = new Worker(new URL('./wasmWorker.js', import.meta.url), { workerData: init, transferList: [port2] });
+      started.push(new Promise<void>((resolve, reject) => {
+        worker.once('error', reject);
+        port1.once('message', () => {
+          worker.off('error', reject);
+          resolve();
+        });
+      }));
+      workers.push(worker);
+      ports.push(port1);
+    }
+    try {
+      await Promise.all(started);
+    } catch (error) {
+      await Promise.all(workers.map((w) => w.terminate()));
+      throw error;
+    }
+    // Workers and ports must not keep a CLI alive; dispose() terminates them explicitly.
+    for (const worker of workers) worker.unref();
+    for (const port of ports) port.unref();
+    return new WasmBackend(module, simd, threads, arenaBytes, new Int32Array(controlBuffer), workers, ports);
+  }
+
+  /** Number of memories holding weights (for tests and memory reports). */
+  get arenaCount(): number {
+    return this.arenas.length;
+  }
+
+  packWeight(bytes: Uint8Array, dtype: WeightDType, rows: number, cols: number): PackedWeight {
+    this.checkLive();
+    const elemBytes = dtype === 'f32' ? 4 : 2;
+    if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows <= 0 || cols <= 0) {
+      throw new RangeError(`weight shape must be positive integers, got ${rows}×${cols}`);
+    }
+    if (bytes.byteLength !== rows * cols * elemBytes) {
+      throw new RangeError(`weight has ${bytes.byteLength} bytes, expected ${rows}×${cols} ${dtype} = ${rows * cols * elemBytes}`);
+    }
+    const panels = Math.ceil(rows / 8);
+    const panelBytes = cols * 8 * elemBytes;
+    const packedBytes = panels * panelBytes;
+    let arenaIndex = this.arenas.length - 1;
+    const last = this.arenas[arenaIndex];
+    if (!last || (last.weightEnd > WEIGHT_BASE && align(last.weightEnd) + packedBytes > WEIGHT_BASE + this.arenaBytes)) {
+      if (WEIGHT_BASE + packedBytes + PACK_CHUNK_BYTES + SCRATCH_LIMIT > MAX_MEMORY_BYTES) {
+        throw new RangeError(`weight ${rows}×${cols} ${dtype} (${packedBytes} bytes) does not fit one 4 GiB wasm memory`);
+      }
+      arenaIndex = this.addArena();
+    }
+    const arena = this.arenas[arenaIndex];
+    const offset = align(arena.weightEnd);
+    // Stage at most PACK_CHUNK_BYTES of raw rows (a multiple of 8 rows) behind the destination.
+    const rowsPerChunk = Math.max(8, Math.floor(PACK_CHUNK_BYTES / (cols * elemBytes) / 8) * 8);
+    const staging = align(offset + packedBytes);
+    this.ensureMemory(arena, staging + Math.min(rowsPerChunk, rows) * cols * elemBytes);
+    const heap = new Uint8Array(arena.memory.buffer);
+    for (let r0 = 0; r0 < rows; r0 += rowsPerChunk) {
+      const n = Math.min(rowsPerChunk, rows - r0);
+      heap.set(bytes.subarray(r0 * cols * elemBytes, (r0 + n) * cols * elemBytes), staging);
+      arena.kernels.packB(staging, n, cols, offset + (r0 / 8) * panelBytes, elemBytes);
+    }
+    arena.weightEnd = offset + packedBytes;
+    const weight: WasmWeight = { rows, cols, dtype, byteLength: packedBytes, arena: arenaIndex, offset };
+    return weight;
+  }
+
+  linear(x: Float32Array, m: number, weight: PackedWeight, out: Float32Array, bias?: Float32Array): void {
+    this.checkLive();
+    const w = this.own(weight);
+    const k = w.cols, n = w.rows;
+    if (x.length < m * k) throw new RangeError(`x has ${x.length} values, expected ${m}×${k}`);
+    if (out.length < m * n) throw new RangeError(`out has ${out.length} values, expected ${m}×${n}`);
+    if (bias && bias.length < n) throw new RangeError(`bias has ${bias.length} values, expected ${n}`);
+    if (m <= 0) return;
+    const arena = this.arenas[w.arena];
+    const panels = Math.ceil(n / 8);
+    const ldc = panels * 8;
+    const threads = m * n * k < SINGLE_THREAD_MACS ? 1 : Math.min(this.threads, panels);
+
+    // Scratch map, behind the weights: bias | widening blocks | x | packed x | out.
+    const perRowBytes = 4 * (2 * k + ldc);
+    const biasPtr = align(arena.weightEnd);
+    const widenPtr = align(biasPtr + ldc * 4);
+    const widenBytes = this.blockK * 8 * 4;
+    const xPtr = align(widenPtr + this.threads * widenBytes);
+    const fixed = xPtr - biasPtr + 4 * ALIGN;
+    const chunkRows = Math.min(m, Math.max(4, Math.floor((SCRATCH_LIMIT - fixed) / perRowBytes / 4) * 4));
+    const apPtr = align(xPtr + chunkRows * k * 4);
+    const outPtr = align(apPtr + Math.ceil(chunkRows / 4) * 4 * k * 4);
+    this.ensureMemory(arena, outPtr + chunkRows * ldc * 4);
+
+    const heap = new Float32Array(arena.memory.buffer);
+    if (bias) {
+      heap.set(bias.subarray(0, n), biasPtr / 4);
+      heap.fill(0, biasPtr / 4 + n, biasPtr / 4 + ldc);
+    }
+    const ctl = this.control;
+    if (threads > 1) {
+      ctl[CTL_ARENA] = w.arena;
+      ctl[CTL_AP] = apPtr;
+      ctl[CTL_K] = k;
+      ctl[CTL_W] = w.offset;
+      ctl[CTL_DTYPE] = DTYPE_CODE[w.dtype];
+      ctl[CTL_OUT] = outPtr;
+      ctl[CTL_LDC] = ldc;
+      ctl[CTL_BIAS] = bias ? biasPtr : 0;
+      for (let t = 0; t < this.threads; t++) {
+        const base = CTL_THREADS + 3 * t;
+        ctl[base] = t < threads ? Math.floor((t * panels) / threads) : 0;
+        ctl[base + 1] = t < threads ? Math.floor(((t + 1) * panels) / threads) : 0;
+        ctl[base + 2] = widenPtr + t * widenBytes;
+      }
+    }
+    for (let r0 = 0; r0 < m; r0 += chunkRows) {
+      const rows = Math.min(chunkRows, m - r0);
+      if (k === 0) {
+        for (let r = 0; r < rows; r++) heap.fill(0, outPtr / 4 + r * ldc, outPtr / 4 + (r + 1) * ldc);
+        if (bias) for (let r = 0; r < rows; r++) heap.set(bias.subarray(0, n), outPtr / 4 + r * ldc);
+      } else {
+        heap.set(x.subarray(r0 * k, (r0 + rows) * k), xPtr / 4);
+        arena.kernels.packA(xPtr, rows, k, apPtr);
+        if (threads > 1) {
+          ctl[CTL_M] = rows;
+          this.command(CMD_GEMM, () => {
+            arena.kernels.gemm(apPtr, rows, k, w.offset, DTYPE_CODE[w.dtype], ctl[CTL_THREADS], ctl[CTL_THREADS + 1],
+              outPtr, ldc, bias ? biasPtr : 0, widenPtr);
+          });
+        } else {
+          arena.kernels.gemm(apPtr, rows, k, w.offset, DTYPE_CODE[w.dtype], 0, panels, outPtr, ldc, bias ? biasPtr : 0, widenPtr);
+        }
+      }
+      if (ldc === n) {
+        out.set(heap.subarray(outPtr / 4, outPtr / 4 + rows * n), r0 * n);
+      } else {
+        for (let r = 0; r < rows; r++) {
+          out.set(heap.subarray(outPtr / 4 + r * ldc, outPtr / 4 + r * ldc + n), (r0 + r) * n);
+        }
+      }
+    }
+  }
+
+  gatherRows(weight: PackedWeight, ids: ArrayLike<number>, out: Float32Array): void {
+    this.checkLive();
+    const w = this.own(weight);
+    const k = w.cols;
+    if (out.length < ids.length * k) throw new RangeError(`out has ${out.length} values, expected ${ids.length}×${k}`);
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i];
+      if (!Number.isInteger(id) || id < 0 || id >= w.rows) throw new RangeError(`row ${id} out of range [0, ${w.rows})`);
+      this.readRow(w, id, out, i * k);
+    }
+  }
+
+  unpack(weight: PackedWeight): Float32Array {
+    this.checkLive();
+    const w = this.own(weight);
+    const out = new Float32Array(w.rows * w.cols);
+    for (let r = 0; r < w.rows; r++) this.readRow(w, r, out, r * w.cols);
+    return out;
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    if (this.workers.length > 0) {
+      this.control[CTL_CMD] = CMD_EXIT;
+      Atomics.add(this.control, CTL_SEQ, 1);
+      Atomics.notify(this.control, CTL_SEQ);
+    }
+    await Promise.all(this.workers.map((worker) => worker.terminate()));
+    for (const port of this.ports) port.close();
+    this.arenas.length = 0;
+  }
+
+  // Row r of the weight sits in panel r>>3, lane r&7: elements panel[k·8 + lane].
+  private readRow(w: WasmWeight, row: number, out: Float32Array, at: number): void {
+    const buffer = this.arenas[w.arena].memory.buffer;
+    const k = w.cols;
+    const lane = row & 7;
+    if (w.dtype === 'f32') {
+      const src = new Float32Array(buffer, w.offset + (row >> 3) * k * 32, k * 8);
+      for (let c = 0; c < k; c++) out[at + c] = src[c * 8 + lane];
+    } else {
+      const src = new Uint16Array(buffer, w.offset + (row >> 3) * k * 16, k * 8);
+      if (w.dtype === 'bf16') {
+        const bits = new Uint32Array(out.buffer, out.byteOffset, out.length);
+        for (let c = 0; c < k; c++) bits[at + c] = src[c * 8 + lane] << 16;
+      } else {
+        const table = f16Lookup();
+        for (let c = 0; c < k; c++) out[at + c] = table[src[c * 8 + lane]];
+      }
+    }
+  }
+
+  private addArena(): number {
+    const memory = new WebAssembly.Memory({ initial: WEIGHT_BASE / PAGE, maximum: MAX_MEMORY_BYTES / PAGE, shared: true });
+    const arena: Arena = { memory, kernels: instantiate(this.module, memory), weightEnd: WEIGHT_BASE };
+    this.arenas.push(arena);
+    if (this.workers.length > 0) {
+      const message: AddArenaMessage = { memory };
+      for (const port of this.ports) port.postMessage(message);
+      this.command(CMD_ADD_ARENA, () => {});
+    }
+    return this.arenas.length - 1;
+  }
+
+  private ensureMemory(arena: Arena, endBytes: number): void {
+    if (endBytes > MAX_MEMORY_BYTES) throw new RangeError(`arena needs ${endBytes} bytes, over the 4 GiB wasm32 limit`);
+    const have = arena.memory.buffer.byteLength;
+    if (endBytes > have) arena.memory.grow(Math.ceil((endBytes - have) / PAGE));
+  }
+
+  /** Starts `cmd` on every worker, runs `own` here, and blocks until all workers are done. */
+  private command(cmd: number, own: () => void): void {
+    const ctl = this.control;
+    const expected = this.workers.length;
+    ctl[CTL_CMD] = cmd;
+    Atomics.store(ctl, CTL_DONE, 0);
+    Atomics.store(ctl, CTL_ERROR, 0);
+    Atomics.add(ctl, CTL_SEQ, 1);
+    Atomics.notify(ctl, CTL_SEQ);
+    let ownError: unknown;
+    try {
+      own();
+    } catch (error) {
+      ownError = error;
+    }
+    let done = Atomics.load(ctl, CTL_DONE);
+    for (let spin = 0; done < expected && spin < 20000; spin++) done = Atomics.load(ctl, CTL_DONE);
+    while (done < expected) {
+      Atomics.wait(ctl, CTL_DONE, done);
+      done = Atomics.load(ctl, CTL_DONE);
+    }
+    if (ownError !== undefined) throw ownError;
+    if (Atomics.load(ctl, CTL_ERROR) !== 0) throw new Error('a kernel worker failed (see stderr)');
+  }
+
+  private own(weight: PackedWeight): WasmWeight {
+    const w = weight as WasmWeight;
+    if (typeof w.arena !== 'number' || !this.arenas[w.arena]) throw new TypeError('weight was not packed by this backend');
+    return w;
+  }
+
+  private checkLive(): void {
+    if (this.disposed) throw new Error('WasmBackend used after dispose()');
+  }
+}

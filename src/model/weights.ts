@@ -1,0 +1,102 @@
+/**
+ * Moves a checkpoint into a compute backend. Projections that read the same input are fused
+ * (q|k|v into one [(H+2Hkv)·dh, d] weight, gate|up into one [2·dff, d]) so each layer runs four
+ * GEMMs instead of seven; norms and biases stay as f32 vectors in JS memory.
+ */
+import type { LinearBackend, PackedWeight, WeightDType } from '../kernels/types.js';
+import { adapterFor } from './adapters.js';
+import type { Checkpoint } from './checkpoint.js';
+import type { ModelConfig } from './config.js';
+
+export interface LayerWeights {
+  inputNorm: Float32Array; //        [d]
+  qkv: PackedWeight; //              [(H + 2·Hkv)·dh, d]
+  qkvBias: Float32Array | null; //   [(H + 2·Hkv)·dh]
+  qNorm: Float32Array | null; //     [dh]  (Qwen3)
+  kNorm: Float32Array | null; //     [dh]  (Qwen3)
+  o: PackedWeight; //                [d, H·dh]
+  postAttnNorm: Float32Array; //     [d]
+  gateUp: PackedWeight; //           [2·dff, d]
+  down: PackedWeight; //             [d, dff]
+}
+
+export interface ModelWeights {
+  embed: PackedWeight; //            [V, d]
+  layers: LayerWeights[];
+  finalNorm: Float32Array; //        [d]
+  lmHead: PackedWeight; //           [V, d] (the same handle as `embed` when tied)
+  /** Bytes held by the backend for all weights. */
+  byteLength: number;
+}
+
+/** Concatenates the raw bytes of several tensors along their first axis (widened to f32 if dtypes differ). */
+function concatRows(checkpoint: Checkpoint, names: string[]): { bytes: Uint8Array; dtype: WeightDType } {
+  const dtype = checkpoint.weightDType(names[0]);
+  if (names.every((name) => checkpoint.weightDType(name) === dtype)) {
+    const parts = names.map((name) => checkpoint.readBytes(name));
+    return { bytes: parts.length === 1 ? parts[0] : concatBytes(parts), dtype };
+  }
+  return { bytes: concatBytes(names.map((name) => new Uint8Array(checkpoint.readF32(name).buffer))), dtype: 'f32' };
+}
+
+function concatBytes(parts: Uint8Array[]): Uint8Array {
+  const total = parts.reduce((n, p) => n + p.byteLength, 0);
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.byteLength;
+  }
+  return out;
+}
+
+function concatF32(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
+}
+
+/** Loads every weight the forward pass needs; the checkpoint stays open for analysis reads. */
+export function loadWeights(checkpoint: Checkpoint, backend: LinearBackend): ModelWeights {
+  const config: ModelConfig = checkpoint.config;
+  const adapter = adapterFor(config);
+  const d = config.hiddenSize;
+  const dh = config.headDim;
+  const qkvRows = (config.numHeads + 2 * config.numKvHeads) * dh;
+  let byteLength = 0;
+  const pack = (names: string[], rows: number, cols: number): PackedWeight => {
+    const { bytes, dtype } = concatRows(checkpoint, names);
+    const packed = backend.packWeight(bytes, dtype, rows, cols);
+    byteLength += packed.byteLength;
+    return packed;
+  };
+
+  const { embed: embedName, lmHead: lmHeadName } = checkpoint.embeddingNames;
+  const embed = pack([embedName], config.vocabSize, d);
+  const lmHead = lmHeadName === embedName ? embed : pack([lmHeadName], config.vocabSize, d);
+
+  const layers: LayerWeights[] = [];
+  for (let l = 0; l < config.numLayers; l++) {
+    const names = adapter.layer(l);
+    const biasNames = [names.qBias, names.kBias, names.vBias];
+    const qkvBias = config.attentionBias
+      ? concatF32(biasNames.map((n) => checkpoint.readF32(n as string)))
+      : null;
+    layers.push({
+      inputNorm: checkpoint.readF32(names.inputNorm),
+      qkv: pack([names.q, names.k, names.v], qkvRows, d),
+      qkvBias,
+      qNorm: config.qkNorm ? checkpoint.readF32(names.qNorm as string) : null,
+      kNorm: config.qkNorm ? checkpoint.readF32(names.kNorm as string) : null,
+      o: pack([names.o], d, config.numHeads * dh),
+      postAttnNorm: checkpoint.readF32(names.postAttnNorm),
+      gateUp: pack([names.gate, names.up], 2 * config.intermediateSize, d),
+      down: pack([names.down], d, config.intermediateSize),
+    });
+  }
+  return { embed, layers, finalNorm: checkpoint.readF32(adapter.finalNorm), lmHead, byteLength };
+}
