@@ -152,12 +152,12 @@ export function validateCheckpointTensors(
   source: string,
 ): void {
   const a = adapterFor(config);
-  const { embed, lmHead } = resolveEmbeddingNames(config, has, source);
+  const { embed } = resolveEmbeddingNames(config, has, source);
   const shapes = expectedShapes(config);
-  // With tied embeddings an lm_head.weight may stand in for, or duplicate, the embedding.
+  // With tied embeddings a stored lm_head.weight may stand in for, or duplicate, the embedding.
   if (config.tieWordEmbeddings && has(a.lmHead)) shapes.set(a.lmHead, [config.vocabSize, config.hiddenSize]);
   for (const [name, expected] of shapes) {
-    const stored = name === a.embed ? embed : name === a.lmHead ? lmHead : name;
+    const stored = name === a.embed ? embed : name;
     if (!has(stored)) {
       throw new MissingTensorError(source, `missing tensor ${name}, expected shape [${expected.join(', ')}]`);
     }

@@ -3,7 +3,7 @@
  * (`raise_exception`, `strftime_now`). The date a template reads is pinned, so a prompt never
  * depends on the clock.
  */
-import { Template } from '@huggingface/jinja';
+import { Environment, Interpreter, Template } from '@huggingface/jinja';
 import { EmotionCircuitsError } from '../errors.js';
 
 export interface ChatMessage {
@@ -34,14 +34,14 @@ export const DEFAULT_CHAT_DATE = new Date(Date.UTC(2026, 0, 1));
  *   { addGenerationPrompt: true }); // "System: Be brief.\nUser: Hi\nAssistant:"
  */
 export const PLAIN_CHAT_TEMPLATE =
-  "{%- for message in messages -%}" +
-  "{%- if message['role'] == 'system' -%}System: " +
-  "{%- elif message['role'] == 'user' -%}User: " +
-  "{%- elif message['role'] == 'assistant' -%}Assistant: " +
-  "{%- else -%}{{ raise_exception('unknown role ' + message['role']) }}{%- endif -%}" +
-  "{{ message['content'] }}\n" +
-  "{%- endfor -%}" +
-  "{%- if add_generation_prompt -%}Assistant:{%- endif -%}";
+  "{%- for message in messages %}" +
+  "{%- if message['role'] == 'system' %}{%- set label = 'System' %}" +
+  "{%- elif message['role'] == 'user' %}{%- set label = 'User' %}" +
+  "{%- elif message['role'] == 'assistant' %}{%- set label = 'Assistant' %}" +
+  "{%- else %}{{- raise_exception('unknown role ' + message['role']) }}{%- endif %}" +
+  "{{- label + ': ' + message['content'] + '\\n' }}" +
+  "{%- endfor %}" +
+  "{%- if add_generation_prompt %}{{- 'Assistant:' }}{%- endif %}";
 
 const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
@@ -83,19 +83,39 @@ export function renderChat(template: string, messages: ChatMessage[], opts: Rend
   } catch (err) {
     throw new EmotionCircuitsError('TOKENIZER', `cannot parse the chat template: ${(err as Error).message}`, 'chat_template');
   }
+  // Template.render would install jinja's own raise_exception and a clock-reading strftime_now,
+  // which cannot be overridden; so the globals are declared here and the program run directly.
+  const env = new Environment();
+  const globals: Record<string, unknown> = {
+    true: true, false: false, none: null, True: true, False: false, None: null,
+    range: pythonRange,
+    raise_exception: (message: unknown): never => {
+      throw new EmotionCircuitsError('TOKENIZER', `the chat template raised: ${String(message)}`, 'chat_template');
+    },
+    strftime_now: (format: unknown): string => strftimeUtc(date, String(format)),
+    messages: messages.map((m) => ({ role: m.role, content: m.content })),
+    add_generation_prompt: opts.addGenerationPrompt,
+    bos_token: opts.bosToken ?? '',
+    eos_token: opts.eosToken ?? '',
+  };
   try {
-    return compiled.render({
-      messages: messages.map((m) => ({ role: m.role, content: m.content })),
-      add_generation_prompt: opts.addGenerationPrompt,
-      bos_token: opts.bosToken ?? '',
-      eos_token: opts.eosToken ?? '',
-      raise_exception: (message: unknown): never => {
-        throw new EmotionCircuitsError('TOKENIZER', `the chat template raised: ${String(message)}`, 'chat_template');
-      },
-      strftime_now: (format: unknown): string => strftimeUtc(date, String(format)),
-    });
+    for (const [name, value] of Object.entries(globals)) env.set(name, value);
+    const result = new Interpreter(env).run(compiled.parsed).value;
+    if (typeof result !== 'string') throw new Error(`rendered a ${typeof result}, not text`);
+    return result;
   } catch (err) {
     if (err instanceof EmotionCircuitsError) throw err;
     throw new EmotionCircuitsError('TOKENIZER', `cannot render the chat template: ${(err as Error).message}`, 'chat_template');
   }
+}
+
+/** Python's range(stop) / range(start, stop[, step]). */
+function pythonRange(start: number, stop?: number, step = 1): number[] {
+  if (stop === undefined) [start, stop] = [0, start];
+  if (!Number.isInteger(start) || !Number.isInteger(stop) || !Number.isInteger(step) || step === 0) {
+    throw new Error(`range(${start}, ${stop}, ${step}) needs integers and a non-zero step`);
+  }
+  const out: number[] = [];
+  for (let i = start; step > 0 ? i < stop : i > stop; i += step) out.push(i);
+  return out;
 }

@@ -177,6 +177,45 @@ function kernel1x8(a: usize, b: usize, kc: i32, c: usize, first: bool, bias: usi
   finishRow(c, f32x4.add(c0, d0), f32x4.add(c1, d1), first, bias);
 }
 
+// Decode (M = 1) on 16-bit weights: widen in registers instead of through the scratch block,
+// since each weight is used once. T = u16 reads bf16, T = i16 reads f16 (a type tag only).
+// @ts-ignore: decorator
+@inline function widenLo<T>(v: v128): v128 {
+  if (isSigned<T>()) return f16x4(i32x4.extend_low_i16x8_u(v));
+  return bf16Lo(v);
+}
+
+// @ts-ignore: decorator
+@inline function widenHi<T>(v: v128): v128 {
+  if (isSigned<T>()) return f16x4(i32x4.extend_high_i16x8_u(v));
+  return bf16Hi(v);
+}
+
+function kernel1x8Half<T>(a: usize, b: usize, kc: i32, c: usize, first: bool, bias: usize): void {
+  let c0 = f32x4.splat(0), c1 = f32x4.splat(0);
+  let d0 = f32x4.splat(0), d1 = f32x4.splat(0);
+  let k = 0;
+  for (; k + 2 <= kc; k += 2) {
+    const a0 = v128.load32_splat(a);
+    const a1 = v128.load32_splat(a, 16);
+    const v0 = v128.load(b);
+    const v1 = v128.load(b, 16);
+    c0 = madd(a0, widenLo<T>(v0), c0);
+    c1 = madd(a0, widenHi<T>(v0), c1);
+    d0 = madd(a1, widenLo<T>(v1), d0);
+    d1 = madd(a1, widenHi<T>(v1), d1);
+    a += 32;
+    b += 32;
+  }
+  if (k < kc) {
+    const a0 = v128.load32_splat(a);
+    const v0 = v128.load(b);
+    c0 = madd(a0, widenLo<T>(v0), c0);
+    c1 = madd(a0, widenHi<T>(v0), c1);
+  }
+  finishRow(c, f32x4.add(c0, d0), f32x4.add(c1, d1), first, bias);
+}
+
 // ---------------------------------------------------------------------------------------------
 
 /** Packs x[M,K] (row-major f32 at `x`) into 4-row panels per kc block at `ap`. */
@@ -277,6 +316,13 @@ export function gemm(
       const icEnd = min(ic + MC, mPad);
       for (let j = p0; j < p1; j++) {
         let bp = w + <usize>j * panelBytes + <usize>pc * 8 * eb;
+        const colBytes = <usize>j << 5;
+        const biasPtr = bias != 0 ? bias + colBytes : 0;
+        if (m == 1 && dtype != DTYPE_F32) {
+          if (dtype == DTYPE_BF16) kernel1x8Half<u16>(aBlock, bp, kcb, out + colBytes, first, biasPtr);
+          else kernel1x8Half<i16>(aBlock, bp, kcb, out + colBytes, first, biasPtr);
+          continue;
+        }
         if (dtype == DTYPE_BF16) {
           widenBf16(bp, scratch, kcb * 8);
           bp = scratch;
@@ -284,8 +330,6 @@ export function gemm(
           widenF16(bp, scratch, kcb * 8);
           bp = scratch;
         }
-        const colBytes = <usize>j << 5;
-        const biasPtr = bias != 0 ? bias + colBytes : 0;
         for (let i = ic; i < icEnd; i += 4) {
           const rows = min(4, m - i);
           const aPanel = aBlock + ((<usize>i * <usize>kcb) << 2);

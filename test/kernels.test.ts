@@ -1,0 +1,204 @@
+/**
+ * The wasm GEMM kernels against a float64 reference: odd shapes, M = 1, bias on/off, f32/bf16/f16
+ * weights, relaxed and plain builds, 1 and 2 threads, weights spread over several arenas.
+ */
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { bf16ToF32, f16ToF32 } from '../src/kernels/dtype.js';
+import { createBackend, JsBackend, WasmBackend, type WeightDType } from '../src/kernels/index.js';
+import { enableRelaxedSimd } from '../src/kernels/wasmAbi.js';
+
+/** Deterministic PRNG (mulberry32) in [0, 1). */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface TestWeight {
+  bytes: Uint8Array; // raw little-endian [n, k]
+  values: Float64Array; // the exact values the bytes encode
+}
+
+/** Random weight bytes of `dtype` with values of mixed magnitude (incl. f16 subnormals). */
+function randomWeight(dtype: WeightDType, n: number, k: number, rand: () => number): TestWeight {
+  const count = n * k;
+  const values = new Float64Array(count);
+  if (dtype === 'f32') {
+    const data = new Float32Array(count);
+    for (let i = 0; i < count; i++) data[i] = (rand() - 0.5) * 2 ** Math.floor(rand() * 6 - 3);
+    values.set(data);
+    return { bytes: new Uint8Array(data.buffer), values };
+  }
+  const bits = new Uint16Array(count);
+  for (let i = 0; i < count; i++) {
+    const sign = rand() < 0.5 ? 0x8000 : 0;
+    if (dtype === 'bf16') {
+      const exponent = 120 + Math.floor(rand() * 9); // 2^-7 … 2^1
+      bits[i] = sign | (exponent << 7) | Math.floor(rand() * 128);
+      values[i] = bf16ToF32(bits[i]);
+    } else {
+      // exponent 0 gives subnormals; 8…16 gives 2^-7 … 2^1.
+      const exponent = rand() < 0.1 ? 0 : 8 + Math.floor(rand() * 9);
+      bits[i] = sign | (exponent << 10) | Math.floor(rand() * 1024);
+      values[i] = f16ToF32(bits[i]);
+    }
+  }
+  return { bytes: new Uint8Array(bits.buffer), values };
+}
+
+function randomVector(length: number, rand: () => number): Float32Array {
+  const v = new Float32Array(length);
+  for (let i = 0; i < length; i++) v[i] = rand() * 2 - 1;
+  return v;
+}
+
+/** Checks out against a float64 product; tolerance relative to Σ|x||w| per element. */
+function assertLinearClose(
+  out: Float32Array, x: Float32Array, w: Float64Array, m: number, k: number, n: number,
+  bias: Float32Array | undefined, label: string,
+): void {
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let sum = bias ? bias[j] : 0;
+      let scale = bias ? Math.abs(bias[j]) : 0;
+      for (let p = 0; p < k; p++) {
+        const product = x[i * k + p] * w[j * k + p];
+        sum += product;
+        scale += Math.abs(product);
+      }
+      const got = out[i * n + j];
+      const error = Math.abs(got - sum);
+      if (!(error <= 1e-5 * scale + 1e-30)) {
+        assert.fail(`${label}: out[${i},${j}] = ${got}, expected ${sum} (error ${error}, Σ|x||w| ${scale})`);
+      }
+    }
+  }
+}
+
+const SHAPES: Array<[number, number, number]> = [
+  [1, 17, 9], [3, 33, 13], [5, 256, 8], [64, 300, 77], [7, 520, 130], [1, 640, 200], [2, 513, 16],
+];
+const DTYPES: WeightDType[] = ['f32', 'bf16', 'f16'];
+const relaxedAvailable = enableRelaxedSimd();
+
+const backends: WasmBackend[] = [];
+after(async () => {
+  await Promise.all(backends.map((b) => b.dispose()));
+});
+
+for (const simd of ['plain', 'relaxed'] as const) {
+  for (const threads of [1, 2]) {
+    describe(`WasmBackend ${simd}, ${threads} thread(s)`, { skip: simd === 'relaxed' && !relaxedAvailable ? 'no relaxed SIMD' : false }, () => {
+      test('linear matches a float64 reference on odd shapes, all dtypes, bias on/off', async () => {
+        // Small arenas: the weights of this test spread over several memories.
+        const backend = await WasmBackend.create({ simd, threads, arenaBytes: 256 * 1024 });
+        backends.push(backend);
+        assert.equal(backend.simd, simd);
+        const rand = rng(1234 + threads);
+        const packed = [];
+        for (const [m, k, n] of SHAPES) {
+          for (const dtype of DTYPES) {
+            const weight = randomWeight(dtype, n, k, rand);
+            packed.push({ m, k, n, dtype, weight, handle: backend.packWeight(weight.bytes, dtype, n, k) });
+          }
+        }
+        assert.ok(backend.arenaCount > 1, `expected several arenas, got ${backend.arenaCount}`);
+        // Run after all packing: later weights must not have disturbed earlier ones.
+        for (const { m, k, n, dtype, weight, handle } of packed) {
+          for (const withBias of [false, true]) {
+            const x = randomVector(m * k, rand);
+            const bias = withBias ? randomVector(n, rand) : undefined;
+            const out = new Float32Array(m * n).fill(NaN);
+            backend.linear(x, m, handle, out, bias);
+            assertLinearClose(out, x, weight.values, m, k, n, bias, `${m}×${k}×${n} ${dtype} bias=${withBias}`);
+          }
+        }
+      });
+
+      test('gatherRows and unpack are exact', async () => {
+        const backend = await WasmBackend.create({ simd, threads, arenaBytes: 128 * 1024 });
+        backends.push(backend);
+        const rand = rng(99);
+        for (const dtype of DTYPES) {
+          const n = 37, k = 29;
+          const weight = randomWeight(dtype, n, k, rand);
+          const handle = backend.packWeight(weight.bytes, dtype, n, k);
+          assert.deepEqual(Array.from(backend.unpack(handle)), Array.from(weight.values), `unpack ${dtype}`);
+          const ids = [0, 36, 7, 8, 7];
+          const out = new Float32Array(ids.length * k);
+          backend.gatherRows(handle, ids, out);
+          ids.forEach((id, i) => {
+            assert.deepEqual(Array.from(out.subarray(i * k, (i + 1) * k)), Array.from(weight.values.subarray(id * k, (id + 1) * k)), `row ${id} ${dtype}`);
+          });
+          assert.throws(() => backend.gatherRows(handle, [n], new Float32Array(k)), RangeError);
+        }
+      });
+
+      test('the kernel widens every f16 and bf16 bit pattern exactly (subnormals, ±inf, NaN)', async () => {
+        const backend = await WasmBackend.create({ simd, threads });
+        backends.push(backend);
+        const allBits = new Uint16Array(65536).map((_, i) => i);
+        const bytes = new Uint8Array(allBits.buffer);
+        for (const dtype of ['f16', 'bf16'] as const) {
+          // K = 1, x = [1]: out[j] = 1·w[j] + 0, exact for every value.
+          const handle = backend.packWeight(bytes, dtype, 65536, 1);
+          for (const m of [1, 4]) {
+            const out = new Float32Array(m * 65536);
+            backend.linear(new Float32Array(m).fill(1), m, handle, out);
+            for (let i = 0; i < m * 65536; i++) {
+              const bits = i % 65536;
+              const expected = dtype === 'f16' ? f16ToF32(bits) : bf16ToF32(bits);
+              const got = out[i];
+              if (Number.isNaN(expected) ? !Number.isNaN(got) : got !== expected) {
+                assert.fail(`${dtype} 0x${bits.toString(16)} (m=${m}): got ${got}, expected ${expected}`);
+              }
+            }
+          }
+        }
+      });
+    });
+  }
+}
+
+describe('WasmBackend contract', () => {
+  test('rejects wrong sizes and use after dispose', async () => {
+    const backend = await WasmBackend.create({ threads: 2 });
+    assert.throws(() => backend.packWeight(new Uint8Array(10), 'f32', 2, 2), RangeError);
+    const handle = backend.packWeight(new Uint8Array(16), 'f32', 2, 2);
+    assert.throws(() => backend.linear(new Float32Array(1), 1, handle, new Float32Array(2)), RangeError);
+    assert.throws(() => backend.linear(new Float32Array(2), 1, new JsBackend().packWeight(new Uint8Array(16), 'f32', 2, 2), new Float32Array(2)), TypeError);
+    await backend.dispose();
+    assert.throws(() => backend.linear(new Float32Array(2), 1, handle, new Float32Array(2)), /dispose/);
+  });
+
+  test('createBackend honours EMOTION_CIRCUITS_BACKEND=js', async () => {
+    const saved = process.env.EMOTION_CIRCUITS_BACKEND;
+    process.env.EMOTION_CIRCUITS_BACKEND = 'js';
+    try {
+      const backend = await createBackend();
+      assert.equal(backend.name, 'js');
+      await backend.dispose();
+    } finally {
+      if (saved === undefined) delete process.env.EMOTION_CIRCUITS_BACKEND;
+      else process.env.EMOTION_CIRCUITS_BACKEND = saved;
+    }
+  });
+
+  test('createBackend gives the wasm backend by default', async () => {
+    const saved = process.env.EMOTION_CIRCUITS_BACKEND;
+    delete process.env.EMOTION_CIRCUITS_BACKEND;
+    try {
+      const backend = await createBackend({ threads: 1 });
+      assert.match(backend.name, /^wasm-/);
+      await backend.dispose();
+    } finally {
+      if (saved !== undefined) process.env.EMOTION_CIRCUITS_BACKEND = saved;
+    }
+  });
+});
