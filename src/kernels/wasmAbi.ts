@@ -22,28 +22,75 @@ export const DTYPE_CODE = { f32: 0, bf16: 1, f16: 2 } as const;
 
 /**
  * Control block: an Int32Array over a SharedArrayBuffer (pointers ≥ 2 GiB are read back with
- * `>>> 0`). Words 0…CTL_JOB-1 are the protocol; a GEMM job's arguments follow, then one
- * [p0, p1, scratch] triple per thread.
+ * `>>> 0`).
+ *
+ * CTL_SEQ holds (sequence << 4 | command) in one word, so a worker reads both atomically.
+ * A GEMM is split into chunks of output panels that threads claim from CTL_CLAIM, which holds
+ * (job id << 16 | next chunk): a thread that wakes late can neither stall the caller (the
+ * caller claims whatever is left and waits only for chunks in progress) nor claim a chunk of a
+ * newer job with stale arguments (its compare-exchange fails on the job id).
+ * Other commands (adding an arena, exit) are acknowledged by every worker through CTL_DONE.
  */
-export const CTL_SEQ = 0; // bumped by the main thread to start a command
-export const CTL_DONE = 1; // workers that finished the command
-export const CTL_CMD = 2;
-export const CTL_ERROR = 3; // non-zero when a worker failed
-export const CTL_ARENA = 4;
-export const CTL_AP = 5;
-export const CTL_M = 6;
-export const CTL_K = 7;
-export const CTL_W = 8;
-export const CTL_DTYPE = 9;
-export const CTL_OUT = 10;
-export const CTL_LDC = 11;
-export const CTL_BIAS = 12;
-export const CTL_THREADS = 16; // per-thread triples start here
-export const CTL_WORDS = CTL_THREADS + 3 * 64;
+export const CTL_SEQ = 0;
+export const CTL_DONE = 1;
+export const CTL_ERROR = 2; // non-zero when a thread failed
+export const CTL_CLAIM = 3;
+export const CTL_FINISHED = 4; // chunks finished
+export const CTL_CHUNKS = 5; // chunks in this job
+export const CTL_CHUNK_PANELS = 6;
+export const CTL_PANELS = 7;
+export const CTL_ARENA = 8;
+export const CTL_AP = 9;
+export const CTL_M = 10;
+export const CTL_K = 11;
+export const CTL_W = 12;
+export const CTL_DTYPE = 13;
+export const CTL_OUT = 14;
+export const CTL_LDC = 15;
+export const CTL_BIAS = 16;
+export const CTL_SCRATCH = 32; // one widening-scratch offset per thread
+export const MAX_THREADS = 64;
+export const CTL_WORDS = CTL_SCRATCH + MAX_THREADS;
+export const MAX_CHUNKS = 0xffff;
 
 export const CMD_GEMM = 1;
 export const CMD_ADD_ARENA = 2;
 export const CMD_EXIT = 3;
+
+/** The job id a GEMM with sequence `seq` carries in CTL_CLAIM. */
+export function jobId(seq: number): number {
+  return seq & 0x7fff;
+}
+
+/**
+ * Claims and runs chunks of GEMM job `id` until none is left or the job has changed.
+ * Used by the caller and by every worker.
+ */
+export function runChunks(ctl: Int32Array, arenas: readonly KernelExports[], threadIndex: number, id: number): void {
+  for (;;) {
+    const claim = Atomics.load(ctl, CTL_CLAIM);
+    if (claim >>> 16 !== id) return;
+    const chunk = claim & 0xffff;
+    if (chunk >= ctl[CTL_CHUNKS]) return;
+    if (Atomics.compareExchange(ctl, CTL_CLAIM, claim, claim + 1) !== claim) continue;
+    // The job cannot change until this chunk is counted finished, so its arguments are stable.
+    const total = ctl[CTL_CHUNKS];
+    try {
+      const p0 = chunk * ctl[CTL_CHUNK_PANELS];
+      const p1 = Math.min(ctl[CTL_PANELS], p0 + ctl[CTL_CHUNK_PANELS]);
+      arenas[ctl[CTL_ARENA]].gemm(
+        ctl[CTL_AP] >>> 0, ctl[CTL_M], ctl[CTL_K], ctl[CTL_W] >>> 0, ctl[CTL_DTYPE], p0, p1,
+        ctl[CTL_OUT] >>> 0, ctl[CTL_LDC], ctl[CTL_BIAS] >>> 0, ctl[CTL_SCRATCH + threadIndex] >>> 0,
+      );
+    } catch (error) {
+      Atomics.store(ctl, CTL_ERROR, 1);
+      if (threadIndex !== 0) console.error(error);
+      else throw error;
+    } finally {
+      if (Atomics.add(ctl, CTL_FINISHED, 1) + 1 === total) Atomics.notify(ctl, CTL_FINISHED);
+    }
+  }
+}
 
 export type SimdFlavour = 'relaxed' | 'plain';
 

@@ -18,9 +18,10 @@ import { f16ToF32 } from './dtype.js';
 import type { LinearBackend, PackedWeight, WeightDType } from './types.js';
 import {
   type AddArenaMessage, type KernelExports, type SimdFlavour, type WorkerInit,
-  CMD_ADD_ARENA, CMD_EXIT, CMD_GEMM, CTL_AP, CTL_ARENA, CTL_BIAS, CTL_CMD, CTL_DONE, CTL_DTYPE,
-  CTL_ERROR, CTL_K, CTL_LDC, CTL_M, CTL_OUT, CTL_SEQ, CTL_THREADS, CTL_W, CTL_WORDS, DTYPE_CODE,
-  compileKernels, enableRelaxedSimd, instantiate,
+  CMD_ADD_ARENA, CMD_EXIT, CMD_GEMM, CTL_AP, CTL_ARENA, CTL_BIAS, CTL_CHUNK_PANELS, CTL_CHUNKS,
+  CTL_CLAIM, CTL_DONE, CTL_DTYPE, CTL_ERROR, CTL_FINISHED, CTL_K, CTL_LDC, CTL_M, CTL_OUT,
+  CTL_PANELS, CTL_SCRATCH, CTL_SEQ, CTL_W, CTL_WORDS, DTYPE_CODE, MAX_CHUNKS, MAX_THREADS,
+  compileKernels, enableRelaxedSimd, instantiate, jobId, runChunks,
 } from './wasmAbi.js';
 
 export interface WasmBackendOptions {
@@ -76,6 +77,9 @@ export class WasmBackend implements LinearBackend {
   private readonly workers: Worker[];
   private readonly ports: import('node:worker_threads').MessagePort[];
   private readonly arenas: Arena[] = [];
+  /** arenas[i].kernels, in the shape runChunks() takes. */
+  private readonly arenaKernels: KernelExports[] = [];
+  private seq = 0;
   private readonly blockK: number;
   private disposed = false;
 
@@ -97,7 +101,7 @@ export class WasmBackend implements LinearBackend {
 
   /** Compiles the kernels and starts (threads − 1) workers. */
   static async create(options: WasmBackendOptions = {}): Promise<WasmBackend> {
-    const threads = Math.max(1, Math.min(64, Math.floor(options.threads ?? os.availableParallelism())));
+    const threads = Math.max(1, Math.min(MAX_THREADS, Math.floor(options.threads ?? os.availableParallelism())));
     const wanted = options.simd ?? 'auto';
     let simd: SimdFlavour = 'plain';
     if (wanted !== 'plain') {
@@ -213,21 +217,23 @@ export class WasmBackend implements LinearBackend {
       heap.fill(0, biasPtr / 4 + n, biasPtr / 4 + ldc);
     }
     const ctl = this.control;
+    const dtypeCode = DTYPE_CODE[w.dtype];
+    // Chunks of output panels, several per thread so a thread that starts late (a busy machine)
+    // leaves its share to the others.
+    const chunkPanels = Math.max(1, Math.ceil(panels / (threads * 8)), Math.ceil(panels / MAX_CHUNKS));
     if (threads > 1) {
       ctl[CTL_ARENA] = w.arena;
       ctl[CTL_AP] = apPtr;
       ctl[CTL_K] = k;
       ctl[CTL_W] = w.offset;
-      ctl[CTL_DTYPE] = DTYPE_CODE[w.dtype];
+      ctl[CTL_DTYPE] = dtypeCode;
       ctl[CTL_OUT] = outPtr;
       ctl[CTL_LDC] = ldc;
       ctl[CTL_BIAS] = bias ? biasPtr : 0;
-      for (let t = 0; t < this.threads; t++) {
-        const base = CTL_THREADS + 3 * t;
-        ctl[base] = t < threads ? Math.floor((t * panels) / threads) : 0;
-        ctl[base + 1] = t < threads ? Math.floor(((t + 1) * panels) / threads) : 0;
-        ctl[base + 2] = widenPtr + t * widenBytes;
-      }
+      ctl[CTL_PANELS] = panels;
+      ctl[CTL_CHUNK_PANELS] = chunkPanels;
+      ctl[CTL_CHUNKS] = Math.ceil(panels / chunkPanels);
+      for (let t = 0; t < this.threads; t++) ctl[CTL_SCRATCH + t] = widenPtr + t * widenBytes;
     }
     for (let r0 = 0; r0 < m; r0 += chunkRows) {
       const rows = Math.min(chunkRows, m - r0);
@@ -239,12 +245,9 @@ export class WasmBackend implements LinearBackend {
         arena.kernels.packA(xPtr, rows, k, apPtr);
         if (threads > 1) {
           ctl[CTL_M] = rows;
-          this.command(CMD_GEMM, () => {
-            arena.kernels.gemm(apPtr, rows, k, w.offset, DTYPE_CODE[w.dtype], ctl[CTL_THREADS], ctl[CTL_THREADS + 1],
-              outPtr, ldc, bias ? biasPtr : 0, widenPtr);
-          });
+          this.parallelGemm();
         } else {
-          arena.kernels.gemm(apPtr, rows, k, w.offset, DTYPE_CODE[w.dtype], 0, panels, outPtr, ldc, bias ? biasPtr : 0, widenPtr);
+          arena.kernels.gemm(apPtr, rows, k, w.offset, dtypeCode, 0, panels, outPtr, ldc, bias ? biasPtr : 0, widenPtr);
         }
       }
       if (ldc === n) {
@@ -281,9 +284,7 @@ export class WasmBackend implements LinearBackend {
     if (this.disposed) return;
     this.disposed = true;
     if (this.workers.length > 0) {
-      this.control[CTL_CMD] = CMD_EXIT;
-      Atomics.add(this.control, CTL_SEQ, 1);
-      Atomics.notify(this.control, CTL_SEQ);
+      this.publish(CMD_EXIT);
     }
     await Promise.all(this.workers.map((worker) => worker.terminate()));
     for (const port of this.ports) port.close();
@@ -314,10 +315,15 @@ export class WasmBackend implements LinearBackend {
     const memory = new WebAssembly.Memory({ initial: WEIGHT_BASE / PAGE, maximum: MAX_MEMORY_BYTES / PAGE, shared: true });
     const arena: Arena = { memory, kernels: instantiate(this.module, memory), weightEnd: WEIGHT_BASE };
     this.arenas.push(arena);
+    this.arenaKernels.push(arena.kernels);
     if (this.workers.length > 0) {
       const message: AddArenaMessage = { memory };
       for (const port of this.ports) port.postMessage(message);
-      this.command(CMD_ADD_ARENA, () => {});
+      Atomics.store(this.control, CTL_DONE, 0);
+      Atomics.store(this.control, CTL_ERROR, 0);
+      this.publish(CMD_ADD_ARENA);
+      this.waitFor(CTL_DONE, this.workers.length);
+      if (Atomics.load(this.control, CTL_ERROR) !== 0) throw new Error('a kernel worker could not add an arena (see stderr)');
     }
     return this.arenas.length - 1;
   }
@@ -328,27 +334,40 @@ export class WasmBackend implements LinearBackend {
     if (endBytes > have) arena.memory.grow(Math.ceil((endBytes - have) / PAGE));
   }
 
-  /** Starts `cmd` on every worker, runs `own` here, and blocks until all workers are done. */
-  private command(cmd: number, own: () => void): void {
+  /** Starts a command on the workers: one atomic word holds the new sequence number and `cmd`. */
+  private publish(cmd: number): number {
+    this.seq = (this.seq + 1) & 0x7ffffff;
+    Atomics.store(this.control, CTL_SEQ, (this.seq << 4) | cmd);
+    Atomics.notify(this.control, CTL_SEQ);
+    return this.seq;
+  }
+
+  /** Blocks (spinning briefly first) until control word `index` reaches `target`. */
+  private waitFor(index: number, target: number): void {
     const ctl = this.control;
-    const expected = this.workers.length;
-    ctl[CTL_CMD] = cmd;
-    Atomics.store(ctl, CTL_DONE, 0);
+    let value = Atomics.load(ctl, index);
+    for (let spin = 0; value < target && spin < 20000; spin++) value = Atomics.load(ctl, index);
+    while (value < target) {
+      Atomics.wait(ctl, index, value);
+      value = Atomics.load(ctl, index);
+    }
+  }
+
+  /** Runs the GEMM described in the control block on all threads; returns when every chunk is done. */
+  private parallelGemm(): void {
+    const ctl = this.control;
+    const id = jobId(this.seq + 1);
+    Atomics.store(ctl, CTL_FINISHED, 0);
     Atomics.store(ctl, CTL_ERROR, 0);
-    Atomics.add(ctl, CTL_SEQ, 1);
-    Atomics.notify(ctl, CTL_SEQ);
+    Atomics.store(ctl, CTL_CLAIM, id << 16);
+    this.publish(CMD_GEMM);
     let ownError: unknown;
     try {
-      own();
+      runChunks(ctl, this.arenaKernels, 0, id);
     } catch (error) {
       ownError = error;
     }
-    let done = Atomics.load(ctl, CTL_DONE);
-    for (let spin = 0; done < expected && spin < 20000; spin++) done = Atomics.load(ctl, CTL_DONE);
-    while (done < expected) {
-      Atomics.wait(ctl, CTL_DONE, done);
-      done = Atomics.load(ctl, CTL_DONE);
-    }
+    this.waitFor(CTL_FINISHED, ctl[CTL_CHUNKS]);
     if (ownError !== undefined) throw ownError;
     if (Atomics.load(ctl, CTL_ERROR) !== 0) throw new Error('a kernel worker failed (see stderr)');
   }

@@ -12,6 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DatasetError, UsageError } from '../errors.js';
 import { VALENCES, type Valence } from './emotions.js';
+import { seededRandom, shuffleInPlace } from './prng.js';
 
 export interface SevItem {
   /** Theme label, e.g. `work` (ours) or `Work/Job` (the paper's). */
@@ -191,18 +192,6 @@ function fnv1a(text: string): number {
   return hash >>> 0;
 }
 
-/** mulberry32: a small, well-mixed 32-bit PRNG; returns floats in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Deterministic train/test split for a dataset shipped as one file. Stratified by theme: within
  * each theme, items are grouped by scenario (case and spacing ignored), the groups are shuffled
@@ -224,12 +213,8 @@ export function splitItems(items: readonly SevItem[], testFraction: number, seed
       if (group) group.push(item);
       else groups.set(key, [item]);
     }
-    const keys = [...groups.keys()];
-    const random = mulberry32((fnv1a(theme) ^ Math.imul(seed, 0x9e3779b1)) >>> 0);
-    for (let i = keys.length - 1; i > 0; i--) {
-      const j = Math.floor(random() * (i + 1));
-      [keys[i], keys[j]] = [keys[j], keys[i]];
-    }
+    // Each theme gets its own stream, so adding a theme does not reshuffle the others.
+    const keys = shuffleInPlace([...groups.keys()], seededRandom((Math.imul(seed, 31) ^ fnv1a(theme)) | 0));
     let nTest = Math.round(keys.length * testFraction);
     if (keys.length >= 2) nTest = Math.min(Math.max(nTest, 1), keys.length - 1);
     for (const key of keys.slice(0, nTest)) for (const item of groups.get(key) ?? []) testItems.add(item);

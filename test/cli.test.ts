@@ -1,0 +1,80 @@
+/** The command line, run as a child process the way a user runs it. */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { allHookNames } from '../src/model/hookNames.js';
+import { SafetensorsReader } from '../src/model/safetensors.js';
+import { compare } from './helpers/compare.js';
+import { SHARED_DIR, SHARED_SKIP_MESSAGE, sharedPath } from './helpers/shared.js';
+
+const CLI = join(process.cwd(), 'dist', 'src', 'cli', 'main.js');
+
+function cli(args: string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
+  const { EMOTION_CIRCUITS_MODEL: _, ...rest } = process.env;
+  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...rest, ...env } });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+test('without a model the CLI says plainly what it needs', () => {
+  const result = cli(['start']);
+  assert.equal(result.status, 2);
+  assert.match(result.stderr, /no model given\. Pass --model DIR .* or set EMOTION_CIRCUITS_MODEL/);
+  assert.equal(cli(['frobnicate']).status, 2);
+  assert.match(cli(['trace', '--bogus']).stderr, /Unknown option '--bogus'/);
+});
+
+describe('trace and generate on TinyStories-656K', { skip: SHARED_DIR ? false : SHARED_SKIP_MESSAGE }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ec-cli-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const cases = () => JSON.parse(readFileSync(sharedPath('fixtures', 'tinystories-656k', 'cases.json'), 'utf8')) as Array<{ name: string; text: string; ids: number[]; greedy_text: string }>;
+
+  test("trace --hooks '*' saves every hook point, matching the fixture, with the ids in the metadata", () => {
+    const c = cases()[0];
+    const out = join(dir, 'trace.safetensors');
+    const result = cli(['trace', '--model', sharedPath('models', 'tinystories-656k'), '--text', c.text, '--hooks', '*', '--out', out]);
+    assert.equal(result.status, 0, result.stderr);
+    const saved = SafetensorsReader.open(out);
+    const reference = SafetensorsReader.open(sharedPath('fixtures', 'tinystories-656k', `${c.name}.safetensors`));
+    assert.deepEqual(JSON.parse(saved.metadata.ids), c.ids);
+    assert.deepEqual([...saved.tensors.keys()].sort(), allHookNames(2).sort());
+    for (const name of saved.tensors.keys()) {
+      const diff = compare(saved.readF32(name), reference.readF32(name));
+      assert.ok(diff.relL2 < 2e-5, `${name}: rel L2 ${diff.relL2}`);
+    }
+    saved.close();
+    reference.close();
+  });
+
+  test('trace --ids runs raw ids (no BOS added) and a glob selects hooks', () => {
+    const out = join(dir, 'ids.safetensors');
+    const result = cli(['trace', '--model', sharedPath('models', 'tinystories-656k'), '--ids', '5,6,7', '--hooks', 'blocks.*.hook_resid_post', '--out', out]);
+    assert.equal(result.status, 0, result.stderr);
+    const saved = SafetensorsReader.open(out);
+    assert.deepEqual(JSON.parse(saved.metadata.ids), [5, 6, 7]);
+    assert.deepEqual([...saved.tensors.keys()].sort(), ['blocks.0.hook_resid_post', 'blocks.1.hook_resid_post', 'logits']);
+    assert.deepEqual(saved.tensors.get('logits')!.shape, [3, 2048]);
+    saved.close();
+    assert.match(cli(['trace', '--model', sharedPath('models', 'tinystories-656k'), '--ids', '5,x', '--out', out]).stderr, /--ids item 1/);
+    assert.match(cli(['trace', '--model', sharedPath('models', 'tinystories-656k'), '--ids', '5', '--hooks', 'nope', '--out', out]).stderr, /matches no hook point/);
+  });
+
+  test('generate prints the greedy continuation, and an intervention file changes it', () => {
+    const c = cases()[1];
+    const model = sharedPath('models', 'tinystories-656k');
+    const plain = cli(['generate', '--model', model, '--prompt', c.text, '--max-new-tokens', '30']);
+    assert.equal(plain.status, 0, plain.stderr);
+    assert.equal(plain.stdout, c.greedy_text + '\n');
+    const file = join(dir, 'iv.json');
+    writeFileSync(file, JSON.stringify([{ hook: 'blocks.1.hook_resid_post', op: 'add', vector: new Array(128).fill(0).map((_, i) => (i % 2 ? 4 : -4)), positions: 'all' }]));
+    const steered = cli(['generate', '--model', model, '--prompt', c.text, '--max-new-tokens', '30', '--intervention', file]);
+    assert.equal(steered.status, 0, steered.stderr);
+    assert.notEqual(steered.stdout, plain.stdout);
+    writeFileSync(file, JSON.stringify({ hook: 'blocks.1.hook_resid_post', op: 'add', vector: [1] }));
+    const bad = cli(['generate', '--model', model, '--prompt', c.text, '--intervention', file]);
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /iv\.json\.vector: expected 128 numbers/);
+  });
+});
