@@ -3,6 +3,7 @@
  * its share of each GEMM. It never returns to its event loop: commands arrive through the
  * shared control block (Atomics.wait), arena memories through `receiveMessageOnPort`.
  */
+import { receiveMessageOnPort, workerData } from 'node:worker_threads';
 import {
   type AddArenaMessage, type KernelExports, type WorkerInit,
   CMD_ADD_ARENA, CMD_EXIT, CMD_GEMM, CTL_DONE, CTL_ERROR, CTL_SEQ,
