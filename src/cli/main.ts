@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 /** The `emotion-circuits` command line: one sub-command per file under commands/. */
 import { EmotionCircuitsError } from '../errors.js';
+import { COMPONENTS_USAGE, runComponentsCommand } from './commands/components.js';
+import { DIRECTIONS_USAGE, runDirectionsCommand } from './commands/directions.js';
 import { GENERATE_USAGE, runGenerateCommand } from './commands/generate.js';
 import { runStartCommand, START_USAGE } from './commands/start.js';
 import { runTraceCommand, TRACE_USAGE } from './commands/trace.js';
@@ -9,6 +11,8 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; usage: 
   start: { run: runStartCommand, usage: START_USAGE },
   trace: { run: runTraceCommand, usage: TRACE_USAGE },
   generate: { run: runGenerateCommand, usage: GENERATE_USAGE },
+  directions: { run: runDirectionsCommand, usage: DIRECTIONS_USAGE },
+  components: { run: runComponentsCommand, usage: COMPONENTS_USAGE },
 };
 
 function usage(): string {

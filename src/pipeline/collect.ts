@@ -184,6 +184,8 @@ export async function collectActivations(
   const dims: Dims = { layers: cfg.numLayers, d: cfg.hiddenSize, dff: cfg.intermediateSize, zWidth: cfg.numHeads * cfg.headDim };
   fs.mkdirSync(dir, { recursive: true });
   const indexFile = path.join(dir, INDEX_FILE);
+  // Temp files of a write that a crash or Ctrl-C cut short are garbage: the target was never renamed.
+  for (const name of fs.readdirSync(dir)) if (name.startsWith('.') && name.endsWith('.tmp')) fs.rmSync(path.join(dir, name), { force: true });
 
   const chunksTotal = Math.ceil(prompts.length / chunkSize);
   const index: ActivationIndex = {

@@ -23,8 +23,10 @@ export interface Pca {
 export interface PcaOptions {
   components?: number;
   seed?: number;
-  /** Stop when 1 − |cos(v, v_prev)| falls below this. Default 1e-10. */
+  /** Stop when 1 − |cos(v, v_prev)| falls below this. Default 1e-9 (plenty for plot coordinates). */
   tolerance?: number;
+  /** Cap per axis. Default 300: with nearly equal eigenvalues the axes converge slowly, but the
+   *  plane they span (what a 2-D plot shows) is found early. */
   maxIterations?: number;
 }
 
@@ -32,8 +34,8 @@ export interface PcaOptions {
 export function fitPca(points: ArrayLike<number>, n: number, d: number, options: PcaOptions = {}): Pca {
   if (points.length !== n * d) throw new RangeError(`fitPca: ${points.length} values are not ${n}×${d}`);
   const k = Math.min(options.components ?? 2, d);
-  const tolerance = options.tolerance ?? 1e-10;
-  const maxIterations = options.maxIterations ?? 1000;
+  const tolerance = options.tolerance ?? 1e-9;
+  const maxIterations = options.maxIterations ?? 300;
   const random = seededRandom(options.seed ?? 0);
 
   const mean = new Float64Array(d);

@@ -1,0 +1,369 @@
+/**
+ * `npm run bench`: one run prints GEMM GFLOP/s on LLM shapes, prefill/decode tokens/s and peak
+ * memory for a random Qwen2.5-0.5B-shaped model (bf16 and f32 weights), the same in PyTorch CPU
+ * eager when `import torch` works, and a Llama-3.2-3B-shaped bf16 model (> 4 GiB of f32 weights)
+ * to show that models beyond wasm32's 4 GiB load and run. Writes bench/results/latest.json.
+ *
+ *   node --expose-gc dist/bench/bench.js [--quick] [--only gemm|model|3b|torch] [--threads N]
+ *
+ * --quick skips the 3B model and PyTorch. Each model configuration runs in its own child process,
+ * so its peak RSS is its own. The machine is shared and noisy: numbers are measurements, never
+ * assertions. Set BENCH_PYTHON to pick the Python interpreter that has torch.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createBackend } from '../src/kernels/index.js';
+import { enableRelaxedSimd } from '../src/kernels/wasmAbi.js';
+import { KVCache } from '../src/model/kvCache.js';
+import { LanguageModel } from '../src/model/languageModel.js';
+import { benchGemm, type GemmResult, type GemmShape } from './gemm.js';
+import { PRESETS, parameterCount, writeSyntheticModel, type SyntheticDType, type SyntheticShape } from './syntheticModel.js';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+/** Source folder of this bench (dist/bench/ → bench/). */
+const BENCH_SRC = path.resolve(HERE, '..', '..', 'bench');
+const SEED = 1;
+const PROMPT_TOKENS = 128;
+const DECODE_STEPS = 32;
+const GEMM_SHAPES: Array<[number, number, number]> = [[64, 896, 4864], [64, 4864, 896], [1, 896, 4864], [512, 2048, 2048]];
+
+const TARGETS = {
+  gemmGflopsM64: 60,
+  prefillVsTorch: 1.0,
+  decodeVsTorch: 2.0,
+  peakRssPerWeightByte: 1.3,
+};
+
+/** The prompt both engines run: id_i = (i·7919 + 13) mod V (torch_bench.py uses the same). */
+function benchPrompt(tokens: number, vocab: number): number[] {
+  return Array.from({ length: tokens }, (_, i) => (i * 7919 + 13) % vocab);
+}
+
+function argmax(values: Float32Array): number {
+  let best = 0;
+  for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
+  return best;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+function gc(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
+/** maxRSS of this process in bytes (resourceUsage reports KiB). */
+function peakRss(): number {
+  return process.resourceUsage().maxRSS * 1024;
+}
+
+// ───────────────────────────── child: one model configuration ─────────────────────────────
+
+interface ModelRun {
+  dir: string;
+  dtype: string;
+  threads: number;
+  backend: string;
+  loadS: number;
+  /** Bytes of tensor data in the checkpoint file(s). */
+  checkpointBytes: number;
+  /** Bytes the backend holds for packed weights. */
+  packedBytes: number;
+  peakRssAfterLoad: number;
+  peakRss: number;
+  promptTokens: number;
+  prefillS: number;
+  prefillTokensPerS: number;
+  decodeSteps: number;
+  decodeTokensPerS: number;
+  greedy: number[];
+}
+
+function checkpointDataBytes(dir: string): number {
+  const file = path.join(dir, 'model.safetensors');
+  const fd = fs.openSync(file, 'r');
+  try {
+    const prefix = Buffer.alloc(8);
+    fs.readSync(fd, prefix, 0, 8, 0);
+    return fs.fstatSync(fd).size - 8 - Number(prefix.readBigUInt64LE(0));
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+async function childModel(dir: string, threads: number, promptTokens: number, decodeSteps: number, prefillRepeats: number): Promise<ModelRun> {
+  const backend = await createBackend({ threads, backend: 'wasm' });
+  let start = performance.now();
+  const model = await LanguageModel.load(dir, { backend });
+  const loadS = (performance.now() - start) / 1000;
+  gc();
+  const peakRssAfterLoad = peakRss();
+  const prompt = benchPrompt(promptTokens, model.config.vocabSize);
+
+  // Prefill: a warm-up pass, then the median of timed passes (logits of the last row only).
+  const times: number[] = [];
+  for (let r = 0; r <= prefillRepeats; r++) {
+    start = performance.now();
+    model.run(prompt, { logits: 'last' });
+    if (r > 0 || prefillRepeats === 0) times.push((performance.now() - start) / 1000);
+  }
+  const prefillS = median(times);
+
+  // Decode: prefill into a KV cache, then one token per step, greedy.
+  const cache = new KVCache(model.config.numLayers, model.config.numKvHeads * model.config.headDim, promptTokens + decodeSteps + 1);
+  const [first] = model.forward([{ ids: prompt, cache }], { logits: 'last' });
+  const greedy = [argmax((first.logits as { data: Float32Array }).data)];
+  start = performance.now();
+  for (let s = 0; s < decodeSteps; s++) {
+    const [out] = model.forward([{ ids: [greedy[greedy.length - 1]], cache }], { logits: 'last' });
+    greedy.push(argmax((out.logits as { data: Float32Array }).data));
+  }
+  const decodeS = (performance.now() - start) / 1000;
+  const result: ModelRun = {
+    dir,
+    dtype: model.weights.embed.dtype,
+    threads,
+    backend: backend.name,
+    loadS,
+    checkpointBytes: checkpointDataBytes(dir),
+    packedBytes: model.weights.byteLength,
+    peakRssAfterLoad,
+    peakRss: peakRss(),
+    promptTokens,
+    prefillS,
+    prefillTokensPerS: promptTokens / prefillS,
+    decodeSteps,
+    decodeTokensPerS: decodeSteps / decodeS,
+    greedy,
+  };
+  await model.dispose();
+  await backend.dispose();
+  return result;
+}
+
+/** Runs one model configuration in a child process (so its peak RSS is its own). */
+function runModelChild(dir: string, threads: number, promptTokens: number, decodeSteps: number, prefillRepeats: number): ModelRun | { error: string } {
+  const child = spawnSync(process.execPath, [
+    '--expose-gc', fileURLToPath(import.meta.url), '--child-model', dir,
+    '--threads', String(threads), '--prompt', String(promptTokens), '--decode', String(decodeSteps), '--repeats', String(prefillRepeats),
+  ], { encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = child.stdout.trim().split('\n').pop() ?? '';
+  if (child.status !== 0 || !line.startsWith('{')) return { error: `child exited with ${child.status ?? child.signal}: ${line.slice(0, 200)}` };
+  return JSON.parse(line) as ModelRun;
+}
+
+// ───────────────────────────── PyTorch ─────────────────────────────
+
+interface TorchRun {
+  torch: string;
+  threads: number;
+  load_s: number;
+  prefill_tokens_per_s: number;
+  decode_tokens_per_s: number;
+  greedy: number[];
+}
+
+/** A Python that can `import torch`: $BENCH_PYTHON, else python3 on PATH, else Debian's system python3. */
+function findTorchPython(): string | null {
+  const candidates = [process.env.BENCH_PYTHON, 'python3', '/usr/bin/python3'].filter((c): c is string => !!c);
+  for (const python of candidates) {
+    const probe = spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore', timeout: 60_000 });
+    if (probe.status === 0) return python;
+  }
+  return null;
+}
+
+function runTorch(python: string, dir: string, threads: number, promptTokens: number, decodeSteps: number): TorchRun | { error: string } {
+  const script = path.join(BENCH_SRC, 'torch_bench.py');
+  const child = spawnSync(python, [script, dir, '--prompt', String(promptTokens), '--decode', String(decodeSteps), '--threads', String(threads)], {
+    encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const line = child.stdout.trim().split('\n').pop() ?? '';
+  if (child.status !== 0 || !line.startsWith('{')) return { error: `torch_bench.py exited with ${child.status ?? child.signal}: ${line.slice(0, 200)}` };
+  return JSON.parse(line) as TorchRun;
+}
+
+// ───────────────────────────── printing ─────────────────────────────
+
+function table(headers: string[], rows: Array<Array<string | number>>): void {
+  const cells = rows.map((r) => r.map(String));
+  const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]): string => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  console.log(line(headers));
+  console.log(widths.map((w) => '─'.repeat(w)).join('  '));
+  for (const r of cells) console.log(line(r));
+}
+
+const GB = 1e9;
+const fmt = (v: number, digits = 1): string => (Number.isFinite(v) ? v.toFixed(digits) : '—');
+const verdict = (ok: boolean): string => (ok ? 'meets' : 'BELOW');
+
+function agreement(a: number[], b: number[]): string {
+  const n = Math.min(a.length, b.length);
+  let same = 0;
+  while (same < n && a[same] === b[same]) same++;
+  return same === n ? `match (${n}/${n})` : `MISMATCH at token ${same} (${same}/${n} agree)`;
+}
+
+// ───────────────────────────── main ─────────────────────────────
+
+function flag(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : undefined;
+}
+
+async function main(): Promise<void> {
+  const threads = Number(flag('--threads') ?? os.availableParallelism());
+  const childDir = flag('--child-model');
+  if (childDir) {
+    const run = await childModel(childDir, threads, Number(flag('--prompt') ?? PROMPT_TOKENS), Number(flag('--decode') ?? DECODE_STEPS), Number(flag('--repeats') ?? 3));
+    console.log(JSON.stringify(run));
+    return;
+  }
+  const quick = process.argv.includes('--quick');
+  const only = flag('--only');
+  if (only && !['gemm', 'model', '3b', 'torch'].includes(only)) throw new Error(`--only must be gemm, model, 3b or torch, got ${only}`);
+  const want = (part: 'gemm' | 'model' | '3b' | 'torch'): boolean => (only ? only === part : !(quick && (part === '3b' || part === 'torch')));
+
+  const results: Record<string, unknown> = {
+    date: new Date().toISOString(),
+    node: process.version,
+    cpus: `${os.availableParallelism()} × ${os.cpus()[0]?.model ?? '?'}`,
+    totalMemGB: os.totalmem() / GB,
+    threads,
+    targets: TARGETS,
+    note: 'shared 2-core machine; other processes may run concurrently — expect ±20 % noise',
+  };
+  console.log(`emotion-circuits bench — node ${process.version}, ${results.cpus as string}, ${fmt(os.totalmem() / GB)} GB RAM, ${threads} threads`);
+  console.log('(numbers are noisy on a shared machine; targets are printed for comparison, never asserted)\n');
+
+  // 1. GEMM.
+  if (want('gemm')) {
+    const flavours = enableRelaxedSimd() ? (['plain', 'relaxed'] as const) : (['plain'] as const);
+    const shapes: GemmShape[] = [];
+    for (const dtype of ['f32', 'bf16'] as const) for (const [m, k, n] of GEMM_SHAPES) shapes.push({ m, k, n, dtype });
+    const rows: Array<Array<string | number>> = [];
+    const gemm: Array<GemmResult & { simd: string }> = [];
+    for (const simd of flavours) {
+      const backend = await createBackend({ threads, simd, backend: 'wasm' });
+      try {
+        for (const r of await benchGemm(backend, shapes)) {
+          gemm.push({ ...r, simd });
+          const target = r.m === 64 ? `≥ ${TARGETS.gemmGflopsM64}: ${verdict(r.gflops >= TARGETS.gemmGflopsM64)}` : '';
+          rows.push([backend.name, `${r.m}×${r.k}×${r.n}`, r.dtype, fmt(r.ms, 3), fmt(r.gflops), fmt((2 * r.k * r.n * (r.dtype === 'f32' ? 4 : 2)) / (r.ms * 1e6)), target]);
+        }
+      } finally {
+        await backend.dispose();
+      }
+    }
+    console.log('GEMM  out[M,N] = x[M,K]·Wᵀ  (median of 7 repeats)');
+    table(['backend', 'M×K×N', 'weights', 'ms', 'GFLOP/s', 'W GB/s', 'target'], rows);
+    console.log('');
+    results.gemm = gemm;
+  }
+
+  // 2. The 0.5B model, bf16 and f32 weights, each in a child process.
+  const shape05: SyntheticShape = PRESETS.qwen2_5_0_5b;
+  const runs: Partial<Record<SyntheticDType, ModelRun>> = {};
+  const dirs: Partial<Record<SyntheticDType, string>> = {};
+  if (want('model') || want('torch')) {
+    for (const dtype of ['bf16', 'f32'] as const) {
+      const start = performance.now();
+      dirs[dtype] = writeSyntheticModel(null, shape05, { dtype, seed: SEED });
+      const took = (performance.now() - start) / 1000;
+      if (took > 1) console.log(`wrote ${dirs[dtype]} in ${fmt(took)} s`);
+    }
+  }
+  if (want('model')) {
+    const rows: Array<Array<string | number>> = [];
+    for (const dtype of ['bf16', 'f32'] as const) {
+      const run = runModelChild(dirs[dtype] as string, threads, PROMPT_TOKENS, DECODE_STEPS, 3);
+      if ('error' in run) {
+        rows.push([dtype, run.error]);
+        continue;
+      }
+      runs[dtype] = run;
+      const ratio = run.peakRss / run.checkpointBytes;
+      rows.push([
+        dtype, fmt(run.loadS), fmt(run.prefillTokensPerS), fmt(run.decodeTokensPerS),
+        fmt(run.checkpointBytes / GB, 2), fmt(run.peakRss / GB, 2), `${fmt(ratio, 2)} (${verdict(ratio <= TARGETS.peakRssPerWeightByte)} ≤ ${TARGETS.peakRssPerWeightByte})`,
+      ]);
+    }
+    console.log(`Model  random Qwen2.5-0.5B shape (${fmt(parameterCount(shape05) / 1e6, 0)}M params), ${PROMPT_TOKENS}-token prompt, ${DECODE_STEPS} decode steps, ${threads} threads`);
+    table(['weights', 'load s', 'prefill tok/s', 'decode tok/s', 'weights GB', 'peak RSS GB', 'peak RSS / weight bytes'], rows);
+    if (runs.bf16 && runs.f32) console.log(`greedy tokens bf16 vs f32 (same values): ${agreement(runs.bf16.greedy, runs.f32.greedy)}`);
+    console.log('');
+    results.model = runs;
+  }
+
+  // 3. PyTorch on the same weights (the bf16 file: its values are exactly the f32 file's).
+  if (want('torch')) {
+    const python = findTorchPython();
+    if (!python) {
+      console.log('PyTorch: `import torch` failed with every candidate python (set BENCH_PYTHON); skipped\n');
+      results.torch = { skipped: 'no python with torch' };
+    } else {
+      const torchRun = runTorch(python, dirs.bf16 as string, 1, PROMPT_TOKENS, DECODE_STEPS);
+      results.torch = torchRun;
+      if ('error' in torchRun) {
+        console.log(`PyTorch: ${torchRun.error}\n`);
+      } else {
+        console.log(`PyTorch ${torchRun.torch} CPU eager, f32 compute, torch.set_num_threads(${torchRun.threads}), same weights and prompt`);
+        const rows: Array<Array<string | number>> = [['pytorch f32', fmt(torchRun.prefill_tokens_per_s), fmt(torchRun.decode_tokens_per_s), '', '', '']];
+        const ratios: Record<string, unknown> = {};
+        for (const dtype of ['bf16', 'f32'] as const) {
+          const run = runs[dtype];
+          if (!run) continue;
+          const prefill = run.prefillTokensPerS / torchRun.prefill_tokens_per_s;
+          const decode = run.decodeTokensPerS / torchRun.decode_tokens_per_s;
+          ratios[dtype] = { prefill, decode, greedy: agreement(run.greedy, torchRun.greedy) };
+          rows.push([
+            `ours ${dtype}`, fmt(run.prefillTokensPerS), fmt(run.decodeTokensPerS),
+            `${fmt(prefill, 2)}× (${verdict(prefill >= TARGETS.prefillVsTorch)} ≥ ${TARGETS.prefillVsTorch})`,
+            `${fmt(decode, 2)}× (${verdict(decode >= TARGETS.decodeVsTorch)} ≥ ${TARGETS.decodeVsTorch})`,
+            agreement(run.greedy, torchRun.greedy),
+          ]);
+        }
+        table(['engine', 'prefill tok/s', 'decode tok/s', 'prefill ours/torch', 'decode ours/torch', 'greedy vs torch'], rows);
+        if (!runs.bf16 && !runs.f32) console.log('(run without --only torch to get the ours/PyTorch ratios)');
+        console.log('');
+        results.torchRatios = ratios;
+      }
+    }
+  }
+
+  // 4. A 3B-shaped bf16 model: > 4 GiB of f32 weights must load and run in 24 GB.
+  if (want('3b')) {
+    const shape3b: SyntheticShape = PRESETS.llama_3b;
+    const start = performance.now();
+    const dir = writeSyntheticModel(null, shape3b, { dtype: 'bf16', seed: SEED });
+    const took = (performance.now() - start) / 1000;
+    if (took > 1) console.log(`wrote ${dir} in ${fmt(took)} s`);
+    const run = runModelChild(dir, threads, 16, 8, 1);
+    results.llama3b = run;
+    console.log(`3B  random Llama-3.2-3B shape (${fmt(parameterCount(shape3b) / 1e9, 2)}B params = ${fmt((parameterCount(shape3b) * 4) / 2 ** 30, 1)} GiB in f32), bf16 weights, 16-token prompt, 8 decode steps`);
+    if ('error' in run) {
+      console.log(run.error);
+    } else {
+      const ratio = run.peakRss / run.checkpointBytes;
+      table(['weights', 'load s', 'prefill tok/s', 'decode tok/s', 'weights GB', 'peak RSS GB', 'peak RSS / weight bytes'], [[
+        'bf16', fmt(run.loadS), fmt(run.prefillTokensPerS), fmt(run.decodeTokensPerS, 2), fmt(run.checkpointBytes / GB, 2), fmt(run.peakRss / GB, 2),
+        `${fmt(ratio, 2)} (${verdict(ratio <= TARGETS.peakRssPerWeightByte)} ≤ ${TARGETS.peakRssPerWeightByte})`,
+      ]]);
+    }
+    console.log('');
+  }
+
+  const outDir = path.join(BENCH_SRC, 'results');
+  fs.mkdirSync(outDir, { recursive: true });
+  fs.writeFileSync(path.join(outDir, 'latest.json'), JSON.stringify(results, null, 2) + '\n');
+  console.log(`wrote ${path.relative(process.cwd(), path.join(outDir, 'latest.json'))}`);
+}
+
+await main();

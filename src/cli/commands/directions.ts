@@ -1,0 +1,62 @@
+/**
+ * `emotion-circuits directions`: collects last-token activations for every SEV prompt (resumable),
+ * computes the emotion directions of both sites at every layer and their consistency, in RUN_DIR:
+ * manifest.json, activations/, directions.safetensors, consistency.json.
+ */
+import { UsageError } from '../../errors.js';
+import { runDirections } from '../../pipeline/directionsRun.js';
+import { parseFlags, resolveModelDir } from '../args.js';
+import { progressReporter } from '../progress.js';
+
+export const DIRECTIONS_USAGE = `emotion-circuits directions --model DIR --dataset sev|FILE --out RUN_DIR [--limit N] [--seed S] [--batch B] [--chunk C] [--permutations K] [--quiet]
+  Emotion directions (attn = hook_resid_mid, mlp = hook_resid_post, every layer) and their
+  consistency. --dataset: "sev" (the project's SEV), a folder with train.jsonl/test.jsonl, or one SEV
+  JSONL file in the paper's format (split 75/25 within each theme). --limit N: at most N scenarios
+  per theme in each split. --seed: permutation control, theme halves, PCA (default 0). --batch:
+  prompts per forward pass (16). --chunk: prompts per activation file, the unit of resumption (64).
+  --permutations: label shuffles in the permutation control (20). An interrupted run resumes;
+  finished stages are skipped.`;
+
+function integerFlag(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^-?\d+$/.test(value)) throw new UsageError(`directions: --${name} expects an integer, got ${JSON.stringify(value)}`);
+  return Number(value);
+}
+
+export async function runDirectionsCommand(argv: string[]): Promise<void> {
+  const { values } = parseFlags('directions', argv, {
+    model: { type: 'string' },
+    dataset: { type: 'string' },
+    out: { type: 'string' },
+    limit: { type: 'string' },
+    seed: { type: 'string' },
+    batch: { type: 'string' },
+    chunk: { type: 'string' },
+    permutations: { type: 'string' },
+    quiet: { type: 'boolean', default: false },
+  });
+  if (!values.dataset) throw new UsageError(`directions: --dataset sev|FILE is required\n${DIRECTIONS_USAGE}`);
+  if (!values.out) throw new UsageError(`directions: --out RUN_DIR is required\n${DIRECTIONS_USAGE}`);
+  const result = await runDirections({
+    model: resolveModelDir('directions', values.model),
+    dataset: values.dataset,
+    out: values.out,
+    limit: integerFlag('limit', values.limit),
+    seed: integerFlag('seed', values.seed),
+    batchSize: integerFlag('batch', values.batch),
+    chunkSize: integerFlag('chunk', values.chunk),
+    permutations: integerFlag('permutations', values.permutations),
+    onProgress: values.quiet ? undefined : progressReporter('collect'),
+    log: values.quiet ? undefined : (line) => process.stderr.write(`${line}\n`),
+  });
+  const stageText = Object.entries(result.stages).map(([stage, state]) => `${stage} ${state}`).join(', ');
+  process.stdout.write(`run ${result.runDir}: ${stageText}; ${result.prompts} prompts (${result.templateKind} chat template)\n`);
+  for (const site of ['attn', 'mlp'] as const) {
+    const acc = result.consistency.sites[site].accuracy;
+    const best = acc.best;
+    process.stdout.write(
+      `${site}: held-out accuracy by layer ${acc.groupCentred.map((a) => a.toFixed(3)).join(' ')}; best layer ${best.layer}: ` +
+        `${best.groupCentred.toFixed(3)} (permuted labels ${best.permutation.toFixed(3)}, chance ${best.chance.toFixed(3)})\n`,
+    );
+  }
+}

@@ -1,0 +1,268 @@
+/**
+ * The `components` stage on a run folder made by `directions` (issue: emotion neurons and heads):
+ * neuron and head rankings from the stored activations (no model run), difference vectors, the
+ * total effect of the top heads, and causal validation by ablation and enhancement on held-out
+ * prompts. Each part is skipped when its inputs are unchanged.
+ *
+ * @example
+ * const result = await runComponents({ runDir: 'runs/tinystories' });
+ * console.log(result.summary['neurons.ablate']);
+ */
+import * as fs from 'node:fs';
+import { EmotionCircuitsError, UsageError } from '../errors.js';
+import { compileInterventions } from '../interventions/compile.js';
+import { adapterFor } from '../model/adapters.js';
+import { Checkpoint } from '../model/checkpoint.js';
+import { layerHook } from '../model/hookNames.js';
+import { LanguageModel } from '../model/languageModel.js';
+import { TextTokenizer } from '../tokenizer/tokenizer.js';
+import { ActivationStore } from './activationStore.js';
+import { hashJson, writeJsonAtomic, writeSafetensorsAtomic } from './atomicWrite.js';
+import { ACTIVATIONS_DIR, buildPrompts } from './collect.js';
+import { rankHeads, rankNeurons, topUnits, unitIndex, type ComponentWeights, type UnitStatistics } from './componentRanking.js';
+import { computeDiffVectors, DIFF_VECTORS_FILE, readDiffVectors, writeDiffVectors } from './diffVectors.js';
+import { limitPerTheme } from './directionsRun.js';
+import { DIRECTIONS_FILE, readDirections, type DirectionSet } from './directionsStage.js';
+import { EMOTIONS, VALENCES } from './emotions.js';
+import { probe } from './siteProbe.js';
+import { referenceDirection } from './referenceDirection.js';
+import { hashModelFiles, RunFolder, type Manifest } from './runStore.js';
+import { loadSev, type SevItem, type SevSplit } from './sev.js';
+import { effect, runValidation, validationSummary, type ConditionResult, type Effect, type ValidationPrompts } from './validation.js';
+
+export const NEURONS_JSON = 'neurons.json';
+export const NEURONS_TENSORS = 'neurons.safetensors';
+export const HEADS_JSON = 'heads.json';
+export const VALIDATION_JSON = 'validation.json';
+
+export interface ComponentsRunOptions {
+  readonly runDir: string;
+  /** Units listed per layer and emotion in neurons.json / heads.json. Default 20. */
+  readonly top?: number;
+  /** Validation sizes. Default 1, 2, 4, 8, 16, 32. */
+  readonly ks?: readonly number[];
+  /** Random control draws. Default 3. */
+  readonly seeds?: number;
+  /** Enhancement strength. Default 1. */
+  readonly lambda?: number;
+  /** Held-out prompts per emotion used for validation. Default 24. */
+  readonly samples?: number;
+  /** Layers to validate (default all). */
+  readonly layers?: readonly number[];
+  /** Heads (per emotion, ranked over all layers) whose total effect is measured. Default 8. */
+  readonly totalEffectHeads?: number;
+  readonly log?: (line: string) => void;
+}
+
+export interface ComponentsRunResult {
+  stages: Record<'neurons' | 'heads' | 'diffVectors' | 'validation', 'ran' | 'skipped'>;
+  rankingMs: { neurons: number; heads: number };
+  summary: ReturnType<typeof validationSummary>;
+  validation: ConditionResult[];
+}
+
+/** Reads the per-layer weights the rankings need straight from the checkpoint (no model load). */
+export function checkpointComponentWeights(checkpoint: Checkpoint): ComponentWeights {
+  const adapter = adapterFor(checkpoint.config);
+  return {
+    layers: checkpoint.config.numLayers,
+    heads: checkpoint.config.numHeads,
+    eps: checkpoint.config.rmsNormEps,
+    downWeight: (l) => checkpoint.readF32(adapter.layer(l).down),
+    oWeight: (l) => checkpoint.readF32(adapter.layer(l).o),
+    postAttnNorm: (l) => checkpoint.readF32(adapter.layer(l).postAttnNorm),
+  };
+}
+
+function statisticsTensors(prefix: string, stats: UnitStatistics) {
+  const size = stats.layers * stats.units;
+  return EMOTIONS.flatMap((emotion, e) => [
+    { name: `${prefix}mean.${emotion}`, shape: [stats.layers, stats.units], data: Float32Array.from(stats.mean.subarray(e * size, (e + 1) * size)) },
+    { name: `${prefix}std.${emotion}`, shape: [stats.layers, stats.units], data: Float32Array.from(stats.std.subarray(e * size, (e + 1) * size)) },
+    ...VALENCES.map((valence, v) => ({
+      name: `${prefix}valence.${valence}.${emotion}`,
+      shape: [stats.layers, stats.units],
+      data: Float32Array.from(stats.byValence.subarray((e * VALENCES.length + v) * size, (e * VALENCES.length + v + 1) * size)),
+    })),
+  ]);
+}
+
+/** The top `count` units of each layer and emotion with their statistics, for JSON. */
+function topTable(stats: UnitStatistics, count: number, unitName: 'neuron' | 'head') {
+  const size = stats.layers * stats.units;
+  return Object.fromEntries(
+    EMOTIONS.map((emotion, e) => [
+      emotion,
+      Array.from({ length: stats.layers }, (_, l) => ({
+        layer: l,
+        top: topUnits(stats, e, l, count).map((u) => {
+          const i = unitIndex(stats, e, l, u);
+          const valence = Object.fromEntries(VALENCES.map((name, v) => [name, stats.byValence[(e * VALENCES.length + v) * size + l * stats.units + u]]));
+          return { [unitName]: u, mean: stats.mean[i], std: stats.std[i], valence };
+        }),
+      })),
+    ]),
+  );
+}
+
+/** The heads of all layers ranked by mean importance for emotion e. */
+function globalTopHeads(stats: UnitStatistics, e: number, count: number): Array<{ layer: number; head: number; mean: number }> {
+  const all: Array<{ layer: number; head: number; mean: number }> = [];
+  for (let l = 0; l < stats.layers; l++) for (let h = 0; h < stats.units; h++) all.push({ layer: l, head: h, mean: stats.mean[unitIndex(stats, e, l, h)] });
+  return all.sort((a, b) => b.mean - a.mean || a.layer - b.layer || a.head - b.head).slice(0, count);
+}
+
+/** Re-tokenizes the run's prompts and returns the held-out ones used for validation. */
+function validationPrompts(manifest: Manifest, store: ActivationStore, perEmotion: number): ValidationPrompts {
+  const limit = (manifest.settings.limit as number | null) ?? undefined;
+  const splits = {} as Record<SevSplit, SevItem[]>;
+  for (const split of ['train', 'test'] as const) splits[split] = limitPerTheme(loadSev(manifest.dataset.spec, split), limit);
+  const tokenizer = TextTokenizer.load(manifest.model.dir);
+  const { prompts } = buildPrompts({
+    encodeChat: (messages) => {
+      const prompt = tokenizer.applyChatTemplate(messages, { addGenerationPrompt: true });
+      return { ids: tokenizer.encode(prompt.text, { addSpecialTokens: prompt.addSpecialTokens }), prompt };
+    },
+  }, splits);
+  if (prompts.length !== store.samples.length || prompts.some((p, i) => JSON.stringify(p.sample) !== JSON.stringify(store.samples[i]))) {
+    throw new EmotionCircuitsError('RUN', 'the dataset or tokenizer no longer produces the prompts that were collected; re-run `directions`', store.dir);
+  }
+  const test = prompts.filter((p) => p.sample.split === 'test');
+  const instructed = Object.fromEntries(EMOTIONS.map((emotion) => [emotion, test.filter((p) => p.sample.emotion === emotion).slice(0, perEmotion).map((p) => [...p.ids])]));
+  const uninstructed = test.filter((p) => p.sample.kind === 'uninstructed').slice(0, perEmotion).map((p) => [...p.ids]);
+  return { instructed, uninstructed };
+}
+
+export async function runComponents(options: ComponentsRunOptions): Promise<ComponentsRunResult> {
+  const log = options.log ?? (() => {});
+  const top = options.top ?? 20;
+  const ks = options.ks ?? [1, 2, 4, 8, 16, 32];
+  const seeds = options.seeds ?? 3;
+  const lambda = options.lambda ?? 1;
+  const samples = options.samples ?? 24;
+  const totalEffectHeads = options.totalEffectHeads ?? 8;
+  for (const [name, value] of Object.entries({ top, seeds, samples, totalEffectHeads })) {
+    if (!Number.isInteger(value) || value <= 0) throw new UsageError(`components: --${name} must be a positive integer, got ${value}`);
+  }
+  if (ks.some((k) => !Number.isInteger(k) || k <= 0)) throw new UsageError(`components: --ks must be positive integers, got ${ks.join(',')}`);
+  if (!Number.isFinite(lambda)) throw new UsageError(`components: --lambda must be a number, got ${lambda}`);
+
+  const manifest = RunFolder.read(options.runDir);
+  const directionsRecord = manifest.stages.directions;
+  if (!directionsRecord) throw new EmotionCircuitsError('RUN', 'no directions in this run: run `emotion-circuits directions` first', options.runDir);
+  const modelFiles = hashModelFiles(manifest.model.dir);
+  if (JSON.stringify(modelFiles) !== JSON.stringify(manifest.model.files)) {
+    throw new EmotionCircuitsError('RUN', `the model files in ${manifest.model.dir} changed since the activations were collected; re-run \`directions\``, options.runDir);
+  }
+  const { stages: _stages, ...header } = manifest;
+  const run = RunFolder.open(options.runDir, header);
+  const store = ActivationStore.open(run.path(ACTIVATIONS_DIR));
+  const directions: DirectionSet = readDirections(run.path(DIRECTIONS_FILE));
+  const layers = options.layers ?? Array.from({ length: store.index.layers }, (_, l) => l);
+  if (layers.some((l) => !Number.isInteger(l) || l < 0 || l >= store.index.layers)) throw new UsageError(`components: --layers must be within [0, ${store.index.layers})`);
+
+  const stages: ComponentsRunResult['stages'] = { neurons: 'skipped', heads: 'skipped', diffVectors: 'skipped', validation: 'skipped' };
+  const rankingMs = { neurons: 0, heads: 0 };
+  const checkpoint = Checkpoint.open(manifest.model.dir);
+  const weights = checkpointComponentWeights(checkpoint);
+  let model: LanguageModel | null = null;
+  const loadModel = async (): Promise<LanguageModel> => (model ??= await LanguageModel.load(manifest.model.dir));
+  try {
+    // Neurons.
+    const neuronsHash = hashJson({ stage: 'neurons@1', directions: directionsRecord.inputsHash, top });
+    const started = Date.now();
+    const neurons = rankNeurons(store, directions, weights);
+    rankingMs.neurons = Date.now() - started;
+    if (!run.isStageDone('neurons', neuronsHash)) {
+      run.invalidateStage('neurons');
+      writeSafetensorsAtomic(run.path(NEURONS_TENSORS), statisticsTensors('', neurons), { format: 'emotion-circuits/neurons@1', site: 'blocks.{l}.mlp.hook_post', readout: 'a_n * (W_down^T v_e)_n, v_e = mlp-site direction' });
+      writeJsonAtomic(run.path(NEURONS_JSON), {
+        format: 'emotion-circuits/neurons@1',
+        definition: 'contribution of neuron n = mean over train prompts instructed with e of a_n * beta_n, beta = W_down^T v_e (MLP-site direction, same layer); a = mlp.hook_post at the last prompt token',
+        samplesPerEmotion: Object.fromEntries(EMOTIONS.map((e, i) => [e, neurons.samples[i]])),
+        emotions: topTable(neurons, top, 'neuron'),
+      });
+      run.completeStage('neurons', neuronsHash, [NEURONS_JSON, NEURONS_TENSORS]);
+      stages.neurons = 'ran';
+    }
+    log(`neurons ranked in ${(rankingMs.neurons / 1000).toFixed(2)} s`);
+
+    // Heads, with the total effect of the top heads (later layers recomputed).
+    const headsHash = hashJson({ stage: 'heads@1', directions: directionsRecord.inputsHash, top, totalEffectHeads, samples });
+    const headsStarted = Date.now();
+    const heads = rankHeads(store, directions, weights);
+    rankingMs.heads = Date.now() - headsStarted;
+    log(`heads ranked in ${(rankingMs.heads / 1000).toFixed(2)} s (cached values, ${store.index.layers * weights.heads} heads)`);
+    let prompts: ValidationPrompts | null = null;
+    if (!run.isStageDone('heads', headsHash)) {
+      run.invalidateStage('heads');
+      const m = await loadModel();
+      prompts ??= validationPrompts(manifest, store, samples);
+      const totalEffects: Record<string, Array<{ layer: number; head: number; importance: number; finalChange: Effect }>> = {};
+      EMOTIONS.forEach((emotion, e) => {
+        const reference = referenceDirection(directions.mlp, e);
+        const set = prompts!.instructed[emotion];
+        const d = m.config.hiddenSize;
+        const request = (layer: number) => ({ site: 'attn' as const, layer, direction: directions.attn.directions.subarray((e * store.index.layers + layer) * d, (e * store.index.layers + layer + 1) * d), reference });
+        totalEffects[emotion] = globalTopHeads(heads, e, totalEffectHeads).map(({ layer, head, mean }) => {
+          const baseline = probe(m, set, request(layer));
+          const hooks = compileInterventions([{ hook: layerHook(layer, 'attn.hook_z'), op: 'zero', heads: [head], positions: 'all' }], m.config);
+          const ablated = probe(m, set, request(layer), hooks);
+          return { layer, head, importance: mean, finalChange: effect(Array.from(ablated.final, (x, i) => x - baseline.final[i])) };
+        });
+      });
+      writeSafetensorsAtomic(run.path('heads.safetensors'), statisticsTensors('', heads), { format: 'emotion-circuits/heads@1', site: 'blocks.{l}.attn.hook_z' });
+      writeJsonAtomic(run.path(HEADS_JSON), {
+        format: 'emotion-circuits/heads@1',
+        definition: 'importance of head h = mean over train prompts instructed with e of s - s(head h zeroed in attn.hook_z), s = <RMSNorm(resid_mid[last]) * post_attention_layernorm, v_e (attention site)>, computed from cached values',
+        totalEffectDefinition: 'change of <final hidden state[last], v_ref> on held-out prompts instructed with e when the head is zeroed at every position and later layers are recomputed',
+        samplesPerEmotion: Object.fromEntries(EMOTIONS.map((e, i) => [e, heads.samples[i]])),
+        emotions: topTable(heads, Math.min(top, weights.heads), 'head'),
+        totalEffect: totalEffects,
+      });
+      run.completeStage('heads', headsHash, [HEADS_JSON, 'heads.safetensors']);
+      stages.heads = 'ran';
+    }
+
+    // Difference vectors.
+    const diffHash = hashJson({ stage: 'diff-vectors@1', collect: manifest.stages.collect?.inputsHash ?? null });
+    if (!run.isStageDone('diffVectors', diffHash)) {
+      run.invalidateStage('diffVectors');
+      writeDiffVectors(run.path(DIFF_VECTORS_FILE), computeDiffVectors(store));
+      run.completeStage('diffVectors', diffHash, [DIFF_VECTORS_FILE]);
+      stages.diffVectors = 'ran';
+    }
+
+    // Validation.
+    const validationHash = hashJson({ stage: 'validation@1', neuronsHash, headsHash, diffHash, ks, seeds, lambda, samples, layers, seed: manifest.seed });
+    let validation: ConditionResult[];
+    if (!run.isStageDone('validation', validationHash)) {
+      run.invalidateStage('validation');
+      const m = await loadModel();
+      prompts ??= validationPrompts(manifest, store, samples);
+      validation = runValidation(m, prompts, directions, readDiffVectors(run.path(DIFF_VECTORS_FILE)), { neurons, heads }, { ks, seeds, lambda, layers, seed: manifest.seed, log });
+      writeJsonAtomic(run.path(VALIDATION_JSON), {
+        format: 'emotion-circuits/validation@1',
+        settings: { ks, seeds, lambda, samplesPerEmotion: samples, layers },
+        definitions: {
+          site: 'neurons: s = <RMSNorm(resid_post[l]) * gain of the next norm, v_e (MLP site)>; heads: s = <RMSNorm(resid_mid[l]) * post_attention_layernorm, v_e (attention site)>; last prompt token',
+          final: '<final hidden state (lm_head input)[last], v_ref>, v_ref = normalised sum of MLP-site directions at 75-90% depth',
+          ablate: 'zero the units (neurons at the last position, heads at every position); held-out prompts instructed with e',
+          enhance: 'add lambda * (Δμ_e on neurons | Δz_e on heads) on the units; held-out uninstructed prompts',
+          random: `${seeds} draws of k units of the same layer outside the top k, pooled`,
+          interval: '95% normal interval over prompts',
+        },
+        summary: validationSummary(validation),
+        conditions: validation,
+      });
+      run.completeStage('validation', validationHash, [VALIDATION_JSON]);
+      stages.validation = 'ran';
+    } else {
+      validation = (JSON.parse(fs.readFileSync(run.path(VALIDATION_JSON), 'utf8')) as { conditions: ConditionResult[] }).conditions;
+    }
+    return { stages, rankingMs, summary: validationSummary(validation), validation };
+  } finally {
+    checkpoint.close();
+    if (model) await (model as LanguageModel).dispose();
+  }
+}
