@@ -20,7 +20,8 @@ import { SHARED_DIR, SHARED_SKIP_MESSAGE, sharedPath } from './helpers/shared.js
 import { writeRandomTwin } from './helpers/randomModel.js';
 
 const skip = SHARED_DIR ? false : SHARED_SKIP_MESSAGE;
-const CLI = fileURLToPath(new URL('./helpers/directionsCli.js', import.meta.url));
+/** The compiled dispatcher (dist/src/cli/main.js), run as its own process so it can be killed. */
+const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ec-collect-'));
 const CHANCE = 1 / 6;
 
@@ -34,7 +35,7 @@ interface Exit { code: number | null; signal: NodeJS.Signals | null; stdout: str
 /** Runs the CLI; `onPoll` is called every 10 ms while it runs and may kill it. */
 function runCli(argv: string[], onPoll?: (kill: () => void) => void): Promise<Exit> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'directions', ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

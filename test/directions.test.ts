@@ -186,6 +186,7 @@ test('run folder: atomic writes leave no temp files; stages skip only with uncha
   assert.equal(reopened.isStageDone('a', 'x'), false, 'missing output');
   assert.deepEqual(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp')), []);
   assert.equal(hashJson({ a: 1, b: [1, { c: 2, d: 3 }] }), hashJson({ b: [1, { d: 3, c: 2 }], a: 1 }));
+  fs.rmSync(dir, { recursive: true, force: true });
 });
 
 test('limitPerTheme keeps the first N scenarios of every theme', () => {

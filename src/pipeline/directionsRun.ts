@@ -117,7 +117,8 @@ export async function runDirections(options: DirectionsRunOptions): Promise<Dire
   const stages: DirectionsRunResult['stages'] = { collect: 'skipped', directions: 'skipped', consistency: 'skipped' };
 
   // 3. Collection (resumable).
-  const collectHash = hashJson({ stage: 'collect@1', modelFiles, prompts: promptsHash(prompts), batchSize, chunkSize });
+  // The tool version stands in for the engine: chunks computed by another build are never mixed in.
+  const collectHash = hashJson({ stage: 'collect@1', engine: toolVersion(), modelFiles, prompts: promptsHash(prompts), batchSize, chunkSize });
   const activationsDir = run.path(ACTIVATIONS_DIR);
   let collectMs = 0;
   if (!run.isStageDone('collect', collectHash)) {
