@@ -4,7 +4,7 @@
  * eager when `import torch` works, and a Llama-3.2-3B-shaped bf16 model (> 4 GiB of f32 weights)
  * to show that models beyond wasm32's 4 GiB load and run. Writes bench/results/latest.json.
  *
- *   node --expose-gc dist/bench/bench.js [--quick] [--only gemm|model|3b|torch] [--threads N]
+ *   node --expose-gc dist/bench/bench.js [--quick] [--only gemm|model|3b|torch|heads] [--threads N]
  *
  * --quick skips the 3B model and PyTorch. Each model configuration runs in its own child process,
  * so its peak RSS is its own. The machine is shared and noisy: numbers are measurements, never
@@ -19,6 +19,7 @@ import { createBackend } from '../src/kernels/index.js';
 import { enableRelaxedSimd } from '../src/kernels/wasmAbi.js';
 import { KVCache } from '../src/model/kvCache.js';
 import { LanguageModel } from '../src/model/languageModel.js';
+import { benchHeadAttribution } from './headAttribution.js';
 import { benchGemm, type GemmResult, type GemmShape } from './gemm.js';
 import { PRESETS, parameterCount, writeSyntheticModel, type SyntheticDType, type SyntheticShape } from './syntheticModel.js';
 
@@ -228,8 +229,8 @@ async function main(): Promise<void> {
   }
   const quick = process.argv.includes('--quick');
   const only = flag('--only');
-  if (only && !['gemm', 'model', '3b', 'torch'].includes(only)) throw new Error(`--only must be gemm, model, 3b or torch, got ${only}`);
-  const want = (part: 'gemm' | 'model' | '3b' | 'torch'): boolean => (only ? only === part : !(quick && (part === '3b' || part === 'torch')));
+  if (only && !['gemm', 'model', '3b', 'torch', 'heads'].includes(only)) throw new Error(`--only must be gemm, model, 3b, torch or heads, got ${only}`);
+  const want = (part: 'gemm' | 'model' | '3b' | 'torch' | 'heads'): boolean => (only ? only === part : !(quick && (part === '3b' || part === 'torch')));
 
   const results: Record<string, unknown> = {
     date: new Date().toISOString(),
@@ -338,7 +339,25 @@ async function main(): Promise<void> {
     }
   }
 
-  // 4. A 3B-shaped bf16 model: > 4 GiB of f32 weights must load and run in 24 GB.
+  // 4. Head importance from cached values vs per-head forward-pass ablation (the components stage).
+  if (want('heads')) {
+    const dir = writeSyntheticModel(null, shape05, { dtype: 'bf16', seed: SEED });
+    const model = await LanguageModel.load(dir);
+    try {
+      const r = benchHeadAttribution(model, benchPrompt(100, shape05.vocabSize));
+      results.headAttribution = r;
+      console.log(`Head importance  random Qwen2.5-0.5B shape, ${r.heads} heads, ${r.promptTokens}-token prompt, per sample`);
+      table(['method', 'ms per sample', 'ratio'], [
+        ['cached values (all heads, all layers)', fmt(r.fastMsPerSample, 1), '1×'],
+        [`naive: one forward pass per head (${fmt(r.forwardMs, 0)} ms each)`, fmt(r.naiveMsPerSample, 0), `${fmt(r.speedup, 0)}× slower (target ≥ 100×)`],
+      ]);
+      console.log('');
+    } finally {
+      await model.dispose();
+    }
+  }
+
+  // 5. A 3B-shaped bf16 model: > 4 GiB of f32 weights must load and run in 24 GB.
   if (want('3b')) {
     const shape3b: SyntheticShape = PRESETS.llama_3b;
     const start = performance.now();
