@@ -82,6 +82,22 @@ for (const backendKind of ['js', 'wasm'] as const) {
         }
       });
 
+      test(`${fixture}: the fused attention path (no pattern hook) matches hook_z, hook_post and the logits`, async () => {
+        const model = await LanguageModel.load(modelDir(), { backend });
+        try {
+          for (const c of readCases(fixture)) {
+            const reference = SafetensorsReader.open(sharedPath('fixtures', fixture, `${c.name}.safetensors`));
+            const { activations, logits } = model.run(c.ids, { cache: ['*.attn.hook_z', '*.mlp.hook_post'] });
+            assert.equal(activations.size, 2 * model.config.numLayers);
+            for (const [name, value] of activations) assertHookClose(name, value.data, reference.readF32(name), `${fixture}/${c.name} fused`);
+            assertHookClose('logits', logits!.data, reference.readF32('logits'), `${fixture}/${c.name} fused`);
+            reference.close();
+          }
+        } finally {
+          await model.dispose();
+        }
+      });
+
       test(`${fixture}: KV-cached decoding reproduces the full-recompute logits at every position`, async () => {
         const model = await LanguageModel.load(modelDir(), { backend });
         try {

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { bf16ToF32, f16ToF32 } from '../src/kernels/dtype.js';
 import { createBackend, JsBackend, WasmBackend, type WeightDType } from '../src/kernels/index.js';
 import { enableRelaxedSimd } from '../src/kernels/wasmAbi.js';
+import { attention as referenceAttention, type AttentionShape } from '../src/model/attention.js';
 
 /** Deterministic PRNG (mulberry32) in [0, 1). */
 function rng(seed: number): () => number {
@@ -85,6 +86,12 @@ const SHAPES: Array<[number, number, number]> = [
   [1, 17, 9], [3, 33, 13], [5, 256, 8], [64, 300, 77], [7, 520, 130], [1, 640, 200], [2, 513, 16],
 ];
 const DTYPES: WeightDType[] = ['f32', 'bf16', 'f16'];
+
+/** [T, startPos, H, Hkv, dh, window]: decode on a long cache, odd dh, GQA 1/2/7, sliding windows. */
+const ATTENTION_SHAPES: Array<[number, number, number, number, number, number | null]> = [
+  [1, 300, 14, 2, 64, null], [37, 0, 4, 4, 17, null], [20, 5, 7, 1, 33, null], [64, 0, 8, 4, 64, null],
+  [50, 30, 4, 2, 16, 7], [1, 100, 2, 1, 3, 5], [96, 0, 14, 2, 64, 40], [3, 0, 2, 2, 1, 1], [130, 20, 2, 1, 128, null],
+];
 const relaxedAvailable = enableRelaxedSimd();
 
 const backends: WasmBackend[] = [];
@@ -119,6 +126,52 @@ for (const simd of ['plain', 'relaxed'] as const) {
             assertLinearClose(out, x, weight.values, m, k, n, bias, `${m}×${k}×${n} ${dtype} bias=${withBias}`);
           }
         }
+      });
+
+      test('attention matches the TypeScript reference (causal, GQA, sliding window, long decode)', async () => {
+        const backend = await WasmBackend.create({ simd, threads });
+        backends.push(backend);
+        const rand = rng(4321 + threads);
+        for (const [tokens, startPos, heads, kvHeads, headDim, slidingWindow] of ATTENTION_SHAPES) {
+          const shape: AttentionShape = { tokens, startPos, heads, kvHeads, headDim, slidingWindow };
+          const label = `T=${tokens} start=${startPos} H=${heads} Hkv=${kvHeads} dh=${headDim} window=${slidingWindow}`;
+          // Peaked softmax (q scaled up); keys/values arrays longer than needed, with junk at the end.
+          const q = randomVector(tokens * heads * headDim, rand).map((x) => 3 * x);
+          const extra = 5 * kvHeads * headDim;
+          const keys = randomVector((startPos + tokens) * kvHeads * headDim + extra, rand);
+          const values = randomVector((startPos + tokens) * kvHeads * headDim + extra, rand);
+          keys.fill(1e30, keys.length - extra);
+          values.fill(NaN, values.length - extra);
+          const expected = new Float32Array(tokens * heads * headDim);
+          referenceAttention(q, keys, values, shape, expected);
+          const z = new Float32Array(tokens * heads * headDim).fill(NaN);
+          backend.attention(q, keys, values, shape, z);
+          let worst = 0;
+          for (let i = 0; i < z.length; i++) worst = Math.max(worst, Math.abs(z[i] - expected[i]));
+          // Values lie in [-1, 1] and z is their convex combination: an absolute bound is relative too.
+          assert.ok(worst <= 2e-6, `${label}: max abs error ${worst}`);
+        }
+        assert.throws(() => backend.attention(new Float32Array(8), new Float32Array(8), new Float32Array(8),
+          { tokens: 1, startPos: 0, heads: 3, kvHeads: 2, headDim: 4, slidingWindow: null }, new Float32Array(12)), RangeError);
+      });
+
+      test('siluMul matches silu(gate)·up in float64 (odd lengths, large and tiny inputs)', async () => {
+        const backend = await WasmBackend.create({ simd, threads });
+        backends.push(backend);
+        const rand = rng(77);
+        for (const count of [1, 3, 4, 37, 4099]) {
+          const gate = new Float32Array(count).map(() => (rand() * 2 - 1) * 2 ** (rand() * 14 - 7));
+          const up = randomVector(count, rand);
+          gate.set([0, -0, 100, -100, 88.5, -88.5, 1e-30, -20, 20, 1000, -1000].slice(0, count));
+          const out = new Float32Array(count).fill(NaN);
+          backend.siluMul(gate, up, out);
+          for (let i = 0; i < count; i++) {
+            const expected = (gate[i] / (1 + Math.exp(-gate[i]))) * up[i];
+            const error = Math.abs(out[i] - expected);
+            assert.ok(error <= 1e-6 * Math.abs(expected) + 1e-30, `count ${count}: silu(${gate[i]})·${up[i]} = ${out[i]}, expected ${expected}`);
+          }
+        }
+        assert.throws(() => backend.siluMul(new Float32Array(2), new Float32Array(3), new Float32Array(2)), RangeError);
       });
 
       test('gatherRows and unpack are exact', async () => {

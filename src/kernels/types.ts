@@ -18,6 +18,22 @@ export interface PackedWeight {
   readonly byteLength: number;
 }
 
+/** The shape of one attention call (the same fields as the model's AttentionShape). */
+export interface AttentionKernelShape {
+  /** T: query rows (new positions) in this call. */
+  readonly tokens: number;
+  /** Absolute position of query row 0 (= positions already cached). Keys cover startPos + T. */
+  readonly startPos: number;
+  /** H: query heads. */
+  readonly heads: number;
+  /** Hkv: key/value heads; H must be a multiple. Query head h reads KV head ⌊h / (H/Hkv)⌋. */
+  readonly kvHeads: number;
+  /** dh: floats per head. */
+  readonly headDim: number;
+  /** A query at p sees keys j with p − j < window; null = unlimited. */
+  readonly slidingWindow: number | null;
+}
+
 export interface LinearBackend {
   readonly name: string;
   /**
@@ -31,6 +47,15 @@ export interface LinearBackend {
   gatherRows(weight: PackedWeight, ids: ArrayLike<number>, out: Float32Array): void;
   /** The whole weight as row-major f32 [rows, cols] (for analysis, not for hot loops). */
   unpack(weight: PackedWeight): Float32Array;
+  /**
+   * Optional fused causal attention: z[T, H, dh] = softmax(q·kᵀ/√dh, causal mask, sliding window)
+   * · v, with q [T, H, dh], keys and values [≥ startPos + T, Hkv, dh] (the first startPos + T
+   * positions are read). f32 accuracy. Backends without it leave the forward pass on the
+   * TypeScript reference (src/model/attention.ts).
+   */
+  attention?(q: Float32Array, keys: Float32Array, values: Float32Array, shape: AttentionKernelShape, z: Float32Array): void;
+  /** Optional SwiGLU activation: out[i] = silu(gate[i]) · up[i] = gate[i] / (1 + e^−gate[i]) · up[i], f32 accuracy. */
+  siluMul?(gate: Float32Array, up: Float32Array, out: Float32Array): void;
   /** Frees every weight and stops worker threads. The backend is unusable afterwards. */
   dispose(): Promise<void>;
 }

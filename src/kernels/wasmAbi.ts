@@ -16,6 +16,12 @@ export interface KernelExports {
     ap: number, m: number, k: number, w: number, dtype: number, p0: number, p1: number,
     out: number, ldc: number, bias: number, scratch: number,
   ): void;
+  attention(
+    q: number, k: number, v: number, z: number, scores: number,
+    startPos: number, heads: number, kvHeads: number, headDim: number, window: number,
+    h: number, t0: number, t1: number,
+  ): void;
+  siluMul(gate: number, up: number, out: number, count: number): void;
 }
 
 export const DTYPE_CODE = { f32: 0, bf16: 1, f16: 2 } as const;
@@ -29,6 +35,9 @@ export const DTYPE_CODE = { f32: 0, bf16: 1, f16: 2 } as const;
  * (job id << 16 | next chunk): a thread that wakes late can neither stall the caller (the
  * caller claims whatever is left and waits only for chunks in progress) nor claim a chunk of a
  * newer job with stale arguments (its compare-exchange fails on the job id).
+ * CTL_KIND says what a chunk is: KIND_GEMM (output panels, arguments CTL_AP…CTL_BIAS) or
+ * KIND_ATTENTION (one head × a block of query rows, arguments CTL_ATT_*); both run through the
+ * same claim/finish protocol under CMD_RUN.
  * Other commands (adding an arena, exit) are acknowledged by every worker through CTL_DONE.
  */
 export const CTL_SEQ = 0;
@@ -48,22 +57,40 @@ export const CTL_DTYPE = 13;
 export const CTL_OUT = 14;
 export const CTL_LDC = 15;
 export const CTL_BIAS = 16;
+export const CTL_KIND = 17;
+export const CTL_ATT_Q = 18;
+export const CTL_ATT_K = 19;
+export const CTL_ATT_V = 20;
+export const CTL_ATT_Z = 21;
+export const CTL_ATT_SCORES = 22; // thread t's scores scratch: CTL_ATT_SCORES + t · CTL_ATT_SCORES_STRIDE
+export const CTL_ATT_SCORES_STRIDE = 23;
+export const CTL_ATT_START = 24;
+export const CTL_ATT_HEADS = 25;
+export const CTL_ATT_KV_HEADS = 26;
+export const CTL_ATT_HEAD_DIM = 27;
+export const CTL_ATT_WINDOW = 28;
+export const CTL_ATT_TOKENS = 29;
+export const CTL_ATT_ROWS = 30; // query rows per chunk
 export const CTL_SCRATCH = 32; // one widening-scratch offset per thread
 export const MAX_THREADS = 64;
 export const CTL_WORDS = CTL_SCRATCH + MAX_THREADS;
 export const MAX_CHUNKS = 0xffff;
 
-export const CMD_GEMM = 1;
+/** Run the chunks of the job described in the control block (CTL_KIND says which kernel). */
+export const CMD_RUN = 1;
 export const CMD_ADD_ARENA = 2;
 export const CMD_EXIT = 3;
 
-/** The job id a GEMM with sequence `seq` carries in CTL_CLAIM. */
+export const KIND_GEMM = 0;
+export const KIND_ATTENTION = 1;
+
+/** The job id a job with sequence `seq` carries in CTL_CLAIM. */
 export function jobId(seq: number): number {
   return seq & 0x7fff;
 }
 
 /**
- * Claims and runs chunks of GEMM job `id` until none is left or the job has changed.
+ * Claims and runs chunks of job `id` until none is left or the job has changed.
  * Used by the caller and by every worker.
  */
 export function runChunks(ctl: Int32Array, arenas: readonly KernelExports[], threadIndex: number, id: number): void {
@@ -76,12 +103,8 @@ export function runChunks(ctl: Int32Array, arenas: readonly KernelExports[], thr
     // The job cannot change until this chunk is counted finished, so its arguments are stable.
     const total = ctl[CTL_CHUNKS];
     try {
-      const p0 = chunk * ctl[CTL_CHUNK_PANELS];
-      const p1 = Math.min(ctl[CTL_PANELS], p0 + ctl[CTL_CHUNK_PANELS]);
-      arenas[ctl[CTL_ARENA]].gemm(
-        ctl[CTL_AP] >>> 0, ctl[CTL_M], ctl[CTL_K], ctl[CTL_W] >>> 0, ctl[CTL_DTYPE], p0, p1,
-        ctl[CTL_OUT] >>> 0, ctl[CTL_LDC], ctl[CTL_BIAS] >>> 0, ctl[CTL_SCRATCH + threadIndex] >>> 0,
-      );
+      if (ctl[CTL_KIND] === KIND_ATTENTION) runAttentionChunk(ctl, arenas[ctl[CTL_ARENA]], threadIndex, chunk);
+      else runGemmChunk(ctl, arenas[ctl[CTL_ARENA]], threadIndex, chunk);
     } catch (error) {
       Atomics.store(ctl, CTL_ERROR, 1);
       if (threadIndex !== 0) console.error(error);
@@ -90,6 +113,34 @@ export function runChunks(ctl: Int32Array, arenas: readonly KernelExports[], thr
       if (Atomics.add(ctl, CTL_FINISHED, 1) + 1 === total) Atomics.notify(ctl, CTL_FINISHED);
     }
   }
+}
+
+function runGemmChunk(ctl: Int32Array, kernels: KernelExports, threadIndex: number, chunk: number): void {
+  const p0 = chunk * ctl[CTL_CHUNK_PANELS];
+  const p1 = Math.min(ctl[CTL_PANELS], p0 + ctl[CTL_CHUNK_PANELS]);
+  kernels.gemm(
+    ctl[CTL_AP] >>> 0, ctl[CTL_M], ctl[CTL_K], ctl[CTL_W] >>> 0, ctl[CTL_DTYPE], p0, p1,
+    ctl[CTL_OUT] >>> 0, ctl[CTL_LDC], ctl[CTL_BIAS] >>> 0, ctl[CTL_SCRATCH + threadIndex] >>> 0,
+  );
+}
+
+/**
+ * Attention chunk c: head c mod H, row block (blocks − 1 − ⌊c / H⌋) — the last (longest, under
+ * the causal mask) rows first, so the short chunks fill in at the end.
+ */
+function runAttentionChunk(ctl: Int32Array, kernels: KernelExports, threadIndex: number, chunk: number): void {
+  const heads = ctl[CTL_ATT_HEADS];
+  const tokens = ctl[CTL_ATT_TOKENS];
+  const rows = ctl[CTL_ATT_ROWS];
+  const blocks = Math.ceil(tokens / rows);
+  const block = blocks - 1 - Math.floor(chunk / heads);
+  const t0 = block * rows;
+  kernels.attention(
+    ctl[CTL_ATT_Q] >>> 0, ctl[CTL_ATT_K] >>> 0, ctl[CTL_ATT_V] >>> 0, ctl[CTL_ATT_Z] >>> 0,
+    (ctl[CTL_ATT_SCORES] >>> 0) + threadIndex * ctl[CTL_ATT_SCORES_STRIDE],
+    ctl[CTL_ATT_START], heads, ctl[CTL_ATT_KV_HEADS], ctl[CTL_ATT_HEAD_DIM], ctl[CTL_ATT_WINDOW],
+    chunk % heads, t0, Math.min(tokens, t0 + rows),
+  );
 }
 
 export type SimdFlavour = 'relaxed' | 'plain';

@@ -6,22 +6,26 @@
  * Memory: weights live in "arenas", each a shared WebAssembly.Memory (wasm32: ≤ 4 GiB) holding
  * up to `arenaBytes` of packed weights, so a model larger than 4 GiB spreads over several.
  * Each arena's memory map:
- *   [0, 64 KiB)                 reserved for the module's statics (it has none today)
+ *   [0, 64 KiB)                 the module's statics (256 bytes: Mathf.exp's table at 1024,
+ *                               rewritten with the same bytes by every instantiation)
  *   [64 KiB, weightEnd)         packed weights: ceil(N/8) panels of K×8 elements each
- *   [weightEnd, …)              per-call scratch: x, packed x, out, bias, widening blocks
- * `linear()` is synchronous: the main thread posts the job in a shared control block, computes
- * its own share of output panels, then Atomics.wait()s for the workers.
+ *   [weightEnd, …)              per-call scratch: x, packed x, out, bias, widening blocks;
+ *                               or, for attention(), q, keys, values, z and per-thread scores
+ * `linear()` and `attention()` are synchronous: the main thread posts the job in a shared control
+ * block, computes its own share of the chunks, then Atomics.wait()s for the workers.
  */
 import os from 'node:os';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { f16ToF32 } from './dtype.js';
-import type { LinearBackend, PackedWeight, WeightDType } from './types.js';
+import type { AttentionKernelShape, LinearBackend, PackedWeight, WeightDType } from './types.js';
 import {
   type AddArenaMessage, type KernelExports, type SimdFlavour, type WorkerInit,
-  CMD_ADD_ARENA, CMD_EXIT, CMD_GEMM, CTL_AP, CTL_ARENA, CTL_BIAS, CTL_CHUNK_PANELS, CTL_CHUNKS,
-  CTL_CLAIM, CTL_DONE, CTL_DTYPE, CTL_ERROR, CTL_FINISHED, CTL_K, CTL_LDC, CTL_M, CTL_OUT,
-  CTL_PANELS, CTL_SCRATCH, CTL_SEQ, CTL_W, CTL_WORDS, DTYPE_CODE, MAX_CHUNKS, MAX_THREADS,
-  compileKernels, enableRelaxedSimd, instantiate, jobId, runChunks,
+  CMD_ADD_ARENA, CMD_EXIT, CMD_RUN, CTL_AP, CTL_ARENA, CTL_ATT_HEAD_DIM, CTL_ATT_HEADS, CTL_ATT_K,
+  CTL_ATT_KV_HEADS, CTL_ATT_Q, CTL_ATT_ROWS, CTL_ATT_SCORES, CTL_ATT_SCORES_STRIDE, CTL_ATT_START,
+  CTL_ATT_TOKENS, CTL_ATT_V, CTL_ATT_WINDOW, CTL_ATT_Z, CTL_BIAS, CTL_CHUNK_PANELS, CTL_CHUNKS,
+  CTL_CLAIM, CTL_DONE, CTL_DTYPE, CTL_ERROR, CTL_FINISHED, CTL_K, CTL_KIND, CTL_LDC, CTL_M, CTL_OUT,
+  CTL_PANELS, CTL_SCRATCH, CTL_SEQ, CTL_W, CTL_WORDS, DTYPE_CODE, KIND_ATTENTION, KIND_GEMM,
+  MAX_CHUNKS, MAX_THREADS, compileKernels, enableRelaxedSimd, instantiate, jobId, runChunks,
 } from './wasmAbi.js';
 
 export interface WasmBackendOptions {
@@ -40,6 +44,8 @@ const DEFAULT_ARENA_BYTES = 3.5 * 1024 ** 3;
 const SCRATCH_LIMIT = 256 * 1024 ** 2; // a call with more scratch is split into row chunks
 const PACK_CHUNK_BYTES = 8 * 1024 ** 2; // raw weight rows staged per packB call
 const SINGLE_THREAD_MACS = 1 << 16; // below this, waking workers costs more than it saves
+const ATTENTION_SCRATCH_LIMIT = 1024 ** 3; // attention calls needing more are split into row chunks
+const SINGLE_THREAD_ATTENTION_MACS = 1 << 17;
 const ALIGN = 64;
 
 function align(bytes: number): number {
@@ -222,6 +228,7 @@ export class WasmBackend implements LinearBackend {
     // leaves its share to the others.
     const chunkPanels = Math.max(1, Math.ceil(panels / (threads * 8)), Math.ceil(panels / MAX_CHUNKS));
     if (threads > 1) {
+      ctl[CTL_KIND] = KIND_GEMM;
       ctl[CTL_ARENA] = w.arena;
       ctl[CTL_AP] = apPtr;
       ctl[CTL_K] = k;
@@ -245,7 +252,7 @@ export class WasmBackend implements LinearBackend {
         arena.kernels.packA(xPtr, rows, k, apPtr);
         if (threads > 1) {
           ctl[CTL_M] = rows;
-          this.parallelGemm();
+          this.parallelRun();
         } else {
           arena.kernels.gemm(apPtr, rows, k, w.offset, dtypeCode, 0, panels, outPtr, ldc, bias ? biasPtr : 0, widenPtr);
         }
@@ -257,6 +264,103 @@ export class WasmBackend implements LinearBackend {
           out.set(heap.subarray(outPtr / 4 + r * ldc, outPtr / 4 + r * ldc + n), (r0 + r) * n);
         }
       }
+    }
+  }
+
+  attention(q: Float32Array, keys: Float32Array, values: Float32Array, shape: AttentionKernelShape, z: Float32Array): void {
+    this.checkLive();
+    const { tokens, startPos, heads, kvHeads, headDim, slidingWindow } = shape;
+    for (const [name, value] of Object.entries({ tokens, startPos, heads, kvHeads, headDim })) {
+      if (!Number.isInteger(value) || value < (name === 'startPos' ? 0 : 1)) throw new RangeError(`attention: bad ${name} ${value}`);
+    }
+    if (heads % kvHeads !== 0) throw new RangeError(`attention: ${heads} heads are not a multiple of ${kvHeads} KV heads`);
+    if (slidingWindow !== null && !(Number.isInteger(slidingWindow) && slidingWindow >= 1 && slidingWindow < 2 ** 31)) {
+      throw new RangeError(`attention: bad sliding window ${slidingWindow}`);
+    }
+    const qWidth = heads * headDim;
+    const kvWidth = kvHeads * headDim;
+    const keyCount = startPos + tokens;
+    if (q.length < tokens * qWidth || z.length < tokens * qWidth) throw new RangeError(`attention: q and z need ${tokens}×${heads}×${headDim} values`);
+    if (keys.length < keyCount * kvWidth || values.length < keyCount * kvWidth) {
+      throw new RangeError(`attention: keys and values need ${keyCount}×${kvHeads}×${headDim} values`);
+    }
+
+    // Scratch in the arena with the most room, behind its weights: q | z | keys | values | scores × threads.
+    const arena = this.roomiestArena();
+    const arenaIndex = this.arenas.indexOf(arena);
+    const base = align(arena.weightEnd);
+    const room = Math.min(ATTENTION_SCRATCH_LIMIT, MAX_MEMORY_BYTES - base);
+    const scoresStride = align(keyCount * 4);
+    const fixedBytes = 2 * align(keyCount * kvWidth * 4) + this.threads * scoresStride + 2 * ALIGN;
+    // Query rows per call: all of them unless q and z would not fit beside the keys and values.
+    const callRows = Math.min(tokens, Math.floor((room - fixedBytes) / (2 * qWidth * 4)));
+    if (callRows < 1) throw new RangeError(`attention: ${keyCount} positions of keys and values do not fit the ${room}-byte scratch`);
+    const qPtr = base;
+    const zPtr = align(qPtr + callRows * qWidth * 4);
+    const kPtr = align(zPtr + callRows * qWidth * 4);
+    const vPtr = align(kPtr + keyCount * kvWidth * 4);
+    const scoresPtr = align(vPtr + keyCount * kvWidth * 4);
+    this.ensureMemory(arena, scoresPtr + this.threads * scoresStride);
+
+    const heap = new Float32Array(arena.memory.buffer);
+    const window = slidingWindow ?? 0;
+    const ctl = this.control;
+    for (let r0 = 0; r0 < tokens; r0 += callRows) {
+      const rows = Math.min(callRows, tokens - r0);
+      const visible = startPos + r0 + rows;
+      heap.set(q.subarray(r0 * qWidth, (r0 + rows) * qWidth), qPtr / 4);
+      heap.set(keys.subarray(0, visible * kvWidth), kPtr / 4);
+      heap.set(values.subarray(0, visible * kvWidth), vPtr / 4);
+      const macs = heads * rows * Math.min(visible, slidingWindow ?? visible) * headDim;
+      const threads = macs < SINGLE_THREAD_ATTENTION_MACS ? 1 : Math.min(this.threads, heads * rows);
+      if (threads === 1) {
+        for (let h = 0; h < heads; h++) {
+          arena.kernels.attention(qPtr, kPtr, vPtr, zPtr, scoresPtr, startPos + r0, heads, kvHeads, headDim, window, h, 0, rows);
+        }
+      } else {
+        // Blocks of query rows per head, about 16 chunks per thread, so a late thread is covered.
+        let blockRows = Math.max(1, Math.ceil((heads * rows) / (threads * 16)));
+        blockRows = Math.min(rows, Math.max(blockRows, Math.ceil((heads * rows) / MAX_CHUNKS)));
+        while (heads * Math.ceil(rows / blockRows) > MAX_CHUNKS) blockRows++;
+        ctl[CTL_KIND] = KIND_ATTENTION;
+        ctl[CTL_ARENA] = arenaIndex;
+        ctl[CTL_ATT_Q] = qPtr;
+        ctl[CTL_ATT_K] = kPtr;
+        ctl[CTL_ATT_V] = vPtr;
+        ctl[CTL_ATT_Z] = zPtr;
+        ctl[CTL_ATT_SCORES] = scoresPtr;
+        ctl[CTL_ATT_SCORES_STRIDE] = scoresStride;
+        ctl[CTL_ATT_START] = startPos + r0;
+        ctl[CTL_ATT_HEADS] = heads;
+        ctl[CTL_ATT_KV_HEADS] = kvHeads;
+        ctl[CTL_ATT_HEAD_DIM] = headDim;
+        ctl[CTL_ATT_WINDOW] = window;
+        ctl[CTL_ATT_TOKENS] = rows;
+        ctl[CTL_ATT_ROWS] = blockRows;
+        ctl[CTL_CHUNKS] = heads * Math.ceil(rows / blockRows);
+        this.parallelRun();
+      }
+      z.set(heap.subarray(zPtr / 4, zPtr / 4 + rows * qWidth), r0 * qWidth);
+    }
+  }
+
+  siluMul(gate: Float32Array, up: Float32Array, out: Float32Array): void {
+    this.checkLive();
+    const count = gate.length;
+    if (up.length !== count || out.length !== count) throw new RangeError(`siluMul: gate, up and out differ in length (${count}, ${up.length}, ${out.length})`);
+    const arena = this.roomiestArena();
+    const callCount = Math.min(count, Math.floor(SCRATCH_LIMIT / 12 / ALIGN) * ALIGN);
+    const gatePtr = align(arena.weightEnd);
+    const upPtr = gatePtr + callCount * 4;
+    const outPtr = upPtr + callCount * 4;
+    this.ensureMemory(arena, outPtr + callCount * 4);
+    const heap = new Float32Array(arena.memory.buffer);
+    for (let i0 = 0; i0 < count; i0 += callCount) {
+      const n = Math.min(callCount, count - i0);
+      heap.set(gate.subarray(i0, i0 + n), gatePtr / 4);
+      heap.set(up.subarray(i0, i0 + n), upPtr / 4);
+      arena.kernels.siluMul(gatePtr, upPtr, outPtr, n);
+      out.set(heap.subarray(outPtr / 4, outPtr / 4 + n), i0);
     }
   }
 
@@ -328,6 +432,14 @@ export class WasmBackend implements LinearBackend {
     return this.arenas.length - 1;
   }
 
+  /** The arena with the most room behind its weights, for scratch (one is created if none exists). */
+  private roomiestArena(): Arena {
+    if (this.arenas.length === 0) this.addArena();
+    let best = this.arenas[0];
+    for (const arena of this.arenas) if (arena.weightEnd < best.weightEnd) best = arena;
+    return best;
+  }
+
   private ensureMemory(arena: Arena, endBytes: number): void {
     if (endBytes > MAX_MEMORY_BYTES) throw new RangeError(`arena needs ${endBytes} bytes, over the 4 GiB wasm32 limit`);
     const have = arena.memory.buffer.byteLength;
@@ -353,14 +465,14 @@ export class WasmBackend implements LinearBackend {
     }
   }
 
-  /** Runs the GEMM described in the control block on all threads; returns when every chunk is done. */
-  private parallelGemm(): void {
+  /** Runs the job described in the control block on all threads; returns when every chunk is done. */
+  private parallelRun(): void {
     const ctl = this.control;
     const id = jobId(this.seq + 1);
     Atomics.store(ctl, CTL_FINISHED, 0);
     Atomics.store(ctl, CTL_ERROR, 0);
     Atomics.store(ctl, CTL_CLAIM, id << 16);
-    this.publish(CMD_GEMM);
+    this.publish(CMD_RUN);
     let ownError: unknown;
     try {
       runChunks(ctl, this.arenaKernels, 0, id);

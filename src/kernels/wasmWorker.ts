@@ -1,12 +1,12 @@
 /**
  * A kernel worker: instantiates the kernel module on every arena memory it is given and runs
- * its share of each GEMM. It never returns to its event loop: commands arrive through the
- * shared control block (Atomics.wait), arena memories through `receiveMessageOnPort`.
+ * its share of each job (GEMM or attention). It never returns to its event loop: commands arrive
+ * through the shared control block (Atomics.wait), arena memories through `receiveMessageOnPort`.
  */
 import { receiveMessageOnPort, workerData } from 'node:worker_threads';
 import {
   type AddArenaMessage, type KernelExports, type WorkerInit,
-  CMD_ADD_ARENA, CMD_EXIT, CMD_GEMM, CTL_DONE, CTL_ERROR, CTL_SEQ,
+  CMD_ADD_ARENA, CMD_EXIT, CMD_RUN, CTL_DONE, CTL_ERROR, CTL_SEQ,
   enableRelaxedSimd, instantiate, jobId, runChunks,
 } from './wasmAbi.js';
 
@@ -36,7 +36,7 @@ for (;;) {
   seen = Atomics.load(ctl, CTL_SEQ);
   const cmd = seen & 15;
   if (cmd === CMD_EXIT) break;
-  if (cmd === CMD_GEMM) {
+  if (cmd === CMD_RUN) {
     runChunks(ctl, arenas, init.threadIndex, jobId(seen >>> 4));
     continue;
   }

@@ -151,6 +151,7 @@ export function forward(model: ModelRuntime, inputs: readonly SequenceInput[], o
   const attnOut = new Float32Array(rows * d); //      [R, d]
   const gateUp = new Float32Array(rows * 2 * dff); // [R, 2·dff]
   const gate = new Float32Array(rows * dff); //       [R, dff]
+  const up = new Float32Array(rows * dff); //         [R, dff]
   const post = new Float32Array(rows * dff); //       [R, dff]
   const mlpOut = new Float32Array(rows * d); //       [R, d]
 
@@ -210,6 +211,8 @@ export function forward(model: ModelRuntime, inputs: readonly SequenceInput[], o
         for (const fn of hooks.empty ? [] : hooks.lookup(patternName)) fn(view, context);
         if (cacheTable.lookup(patternName).length > 0) seq.activations.set(patternName, tensor(pattern.slice(), view.shape));
         applyPattern(pattern, values, shape, zSeq);
+      } else if (backend.attention) {
+        backend.attention(qSeq, keys, values, shape, zSeq);
       } else {
         attention(qSeq, keys, values, shape, zSeq);
       }
@@ -223,16 +226,13 @@ export function forward(model: ModelRuntime, inputs: readonly SequenceInput[], o
     // MLP block: down(silu(gate) · up).
     rmsNorm(residual, d, config.rmsNormEps, layer.postAttnNorm, normed);
     backend.linear(normed, rows, layer.gateUp, gateUp);
-    for (let r = 0; r < rows; r++) gate.set(gateUp.subarray(r * 2 * dff, r * 2 * dff + dff), r * dff);
-    visit(at('mlp.hook_pre'), l, gate, dff, (T) => [T, dff]);
     for (let r = 0; r < rows; r++) {
-      const upBase = r * 2 * dff + dff;
-      const base = r * dff;
-      for (let i = 0; i < dff; i++) {
-        const g = gate[base + i];
-        post[base + i] = (g / (1 + Math.exp(-g))) * gateUp[upBase + i];
-      }
+      gate.set(gateUp.subarray(r * 2 * dff, r * 2 * dff + dff), r * dff);
+      up.set(gateUp.subarray(r * 2 * dff + dff, (r + 1) * 2 * dff), r * dff);
     }
+    visit(at('mlp.hook_pre'), l, gate, dff, (T) => [T, dff]);
+    if (backend.siluMul) backend.siluMul(gate, up, post);
+    else for (let i = 0; i < post.length; i++) post[i] = (gate[i] / (1 + Math.exp(-gate[i]))) * up[i];
     visit(at('mlp.hook_post'), l, post, dff, (T) => [T, dff]);
     backend.linear(post, rows, layer.down, mlpOut);
     visit(at('hook_mlp_out'), l, mlpOut, d, (T) => [T, d]);

@@ -341,3 +341,7 @@ export function gemm(
     }
   }
 }
+
+// Other kernels built into the same module.
+export { attention } from './attention';
+export { siluMul } from './elementwise';
