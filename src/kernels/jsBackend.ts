@@ -3,8 +3,8 @@
  * Slow (about 2 GFLOP/s) but obviously correct; the reference the wasm kernels are tested against
  * and a fallback where WebAssembly SIMD is missing.
  */
-import { decodeToF32 } from './dtype.js';
-import type { LinearBackend, PackedWeight, WeightDType } from './types.js';
+import { bytesPerElement, decodeToF32 } from './dtype.js';
+import type { LinearBackend, PackedWeight, WeightDType, WeightRowReader } from './types.js';
 
 interface JsWeight extends PackedWeight {
   readonly data: Float32Array; // [rows, cols]
@@ -13,7 +13,12 @@ interface JsWeight extends PackedWeight {
 export class JsBackend implements LinearBackend {
   readonly name = 'js';
 
-  packWeight(bytes: Uint8Array, dtype: WeightDType, rows: number, cols: number): PackedWeight {
+  packWeight(source: Uint8Array | WeightRowReader, dtype: WeightDType, rows: number, cols: number): PackedWeight {
+    let bytes: Uint8Array;
+    if (typeof source === 'function') {
+      bytes = new Uint8Array(rows * cols * bytesPerElement(dtype));
+      source(0, rows, bytes);
+    } else bytes = source;
     const data = decodeToF32(bytes, dtype);
     if (data.length !== rows * cols) throw new RangeError(`weight has ${data.length} values, expected ${rows}×${cols}`);
     const weight: JsWeight = { rows, cols, dtype, byteLength: data.byteLength, data };

@@ -34,13 +34,20 @@ export interface AttentionKernelShape {
   readonly slidingWindow: number | null;
 }
 
+/**
+ * Streams rows of a weight: fills `into` with rows [firstRow, firstRow + rowCount) as raw
+ * little-endian bytes. Lets a backend pull a weight from disk in chunks, straight into its own
+ * memory, so loading needs no second copy of the model.
+ */
+export type WeightRowReader = (firstRow: number, rowCount: number, into: Uint8Array) => void;
+
 export interface LinearBackend {
   readonly name: string;
   /**
-   * Copies a row-major [rows, cols] weight of `dtype` (raw little-endian bytes) into the backend.
-   * The caller may reuse `bytes` afterwards.
+   * Copies a row-major [rows, cols] weight of `dtype` into the backend, from raw little-endian bytes
+   * or a row reader. The caller may reuse `bytes` afterwards.
    */
-  packWeight(bytes: Uint8Array, dtype: WeightDType, rows: number, cols: number): PackedWeight;
+  packWeight(source: Uint8Array | WeightRowReader, dtype: WeightDType, rows: number, cols: number): PackedWeight;
   /** out[M, N] = x[M, K] · Wᵀ (+ bias[N]). `out` must not alias `x`. */
   linear(x: Float32Array, m: number, weight: PackedWeight, out: Float32Array, bias?: Float32Array): void;
   /** Copies rows `ids[i]` of the weight, as f32, into out[i·cols … (i+1)·cols). Used for embeddings. */

@@ -17,7 +17,7 @@
 import os from 'node:os';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { f16ToF32 } from './dtype.js';
-import type { AttentionKernelShape, LinearBackend, PackedWeight, WeightDType } from './types.js';
+import type { AttentionKernelShape, LinearBackend, PackedWeight, WeightDType, WeightRowReader } from './types.js';
 import {
   type AddArenaMessage, type KernelExports, type SimdFlavour, type WorkerInit,
   CMD_ADD_ARENA, CMD_EXIT, CMD_RUN, CTL_AP, CTL_ARENA, CTL_ATT_HEAD_DIM, CTL_ATT_HEADS, CTL_ATT_K,
@@ -155,14 +155,14 @@ export class WasmBackend implements LinearBackend {
     return this.arenas.length;
   }
 
-  packWeight(bytes: Uint8Array, dtype: WeightDType, rows: number, cols: number): PackedWeight {
+  packWeight(source: Uint8Array | WeightRowReader, dtype: WeightDType, rows: number, cols: number): PackedWeight {
     this.checkLive();
     const elemBytes = dtype === 'f32' ? 4 : 2;
     if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows <= 0 || cols <= 0) {
       throw new RangeError(`weight shape must be positive integers, got ${rows}×${cols}`);
     }
-    if (bytes.byteLength !== rows * cols * elemBytes) {
-      throw new RangeError(`weight has ${bytes.byteLength} bytes, expected ${rows}×${cols} ${dtype} = ${rows * cols * elemBytes}`);
+    if (typeof source !== 'function' && source.byteLength !== rows * cols * elemBytes) {
+      throw new RangeError(`weight has ${source.byteLength} bytes, expected ${rows}×${cols} ${dtype} = ${rows * cols * elemBytes}`);
     }
     const panels = Math.ceil(rows / 8);
     const panelBytes = cols * 8 * elemBytes;
@@ -184,7 +184,9 @@ export class WasmBackend implements LinearBackend {
     const heap = new Uint8Array(arena.memory.buffer);
     for (let r0 = 0; r0 < rows; r0 += rowsPerChunk) {
       const n = Math.min(rowsPerChunk, rows - r0);
-      heap.set(bytes.subarray(r0 * cols * elemBytes, (r0 + n) * cols * elemBytes), staging);
+      const stagingView = heap.subarray(staging, staging + n * cols * elemBytes);
+      if (typeof source === 'function') source(r0, n, stagingView);
+      else stagingView.set(source.subarray(r0 * cols * elemBytes, (r0 + n) * cols * elemBytes));
       arena.kernels.packB(staging, n, cols, offset + (r0 / 8) * panelBytes, elemBytes);
     }
     arena.weightEnd = offset + packedBytes;

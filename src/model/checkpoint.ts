@@ -126,6 +126,11 @@ export class Checkpoint {
     return this.owner(name).readBytes(name);
   }
 
+  /** Fills `out` with the tensor's bytes from `byteOffset` on (no intermediate copy). */
+  readRangeInto(name: string, byteOffset: number, out: Uint8Array): void {
+    this.owner(name).readRangeInto(name, byteOffset, out);
+  }
+
   /** The tensor as row-major f32 with its stored shape. */
   readF32(name: string): Float32Array {
     return this.owner(name).readF32(name);

@@ -250,6 +250,21 @@ export class SafetensorsReader {
     return out;
   }
 
+  /**
+   * Fills `out` with the tensor's bytes from `byteOffset` (relative to the tensor's start) on, without
+   * an intermediate copy — used to stream weights into the compute backend in chunks.
+   */
+  readRangeInto(name: string, byteOffset: number, out: Uint8Array): void {
+    const info = this.info(name);
+    const source = this.source;
+    if (!source) throw new SafetensorsError(this.file, `reader is closed (reading ${name})`);
+    if (!Number.isInteger(byteOffset) || byteOffset < 0 || byteOffset + out.byteLength > info.byteLength) {
+      throw new SafetensorsError(this.file, `range [${byteOffset}, ${byteOffset + out.byteLength}) is outside tensor ${name} of ${info.byteLength} bytes`);
+    }
+    if (source.kind === 'memory') out.set(source.bytes.subarray(info.dataOffset + byteOffset, info.dataOffset + byteOffset + out.byteLength));
+    else readExactly(this.file, source.fd, out, info.dataOffset + byteOffset);
+  }
+
   /** The tensor converted to f32, row-major with its header shape. F32, F16, BF16 and F64 only. */
   readF32(name: string): Float32Array {
     const info = this.info(name);

@@ -1,9 +1,11 @@
 /**
  * Moves a checkpoint into a compute backend. Projections that read the same input are fused
  * (q|k|v into one [(H+2Hkv)·dh, d] weight, gate|up into one [2·dff, d]) so each layer runs four
- * GEMMs instead of seven; norms and biases stay as f32 vectors in JS memory.
+ * GEMMs instead of seven; norms and biases stay as f32 vectors in JS memory. Weights stream from
+ * disk into the backend in chunks, so loading never holds a second copy of the model.
  */
-import type { LinearBackend, PackedWeight, WeightDType } from '../kernels/types.js';
+import { bytesPerElement } from '../kernels/dtype.js';
+import type { LinearBackend, PackedWeight, WeightDType, WeightRowReader } from '../kernels/types.js';
 import { adapterFor } from './adapters.js';
 import type { Checkpoint } from './checkpoint.js';
 import type { ModelConfig } from './config.js';
@@ -29,25 +31,41 @@ export interface ModelWeights {
   byteLength: number;
 }
 
-/** Concatenates the raw bytes of several tensors along their first axis (widened to f32 if dtypes differ). */
-function concatRows(checkpoint: Checkpoint, names: string[]): { bytes: Uint8Array; dtype: WeightDType } {
+/**
+ * A row reader over several tensors stacked along their first axis (e.g. q|k|v), reading each
+ * requested row range straight from disk into the backend's staging memory. Tensors of mixed
+ * dtypes are widened to f32 (read whole; rare).
+ */
+export function stackedRows(checkpoint: Checkpoint, names: string[], cols: number): { source: Uint8Array | WeightRowReader; dtype: WeightDType } {
   const dtype = checkpoint.weightDType(names[0]);
-  if (names.every((name) => checkpoint.weightDType(name) === dtype)) {
-    const parts = names.map((name) => checkpoint.readBytes(name));
-    return { bytes: parts.length === 1 ? parts[0] : concatBytes(parts), dtype };
+  if (names.some((name) => checkpoint.weightDType(name) !== dtype)) {
+    const parts = names.map((name) => checkpoint.readF32(name));
+    const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+    let offset = 0;
+    for (const p of parts) {
+      out.set(p, offset);
+      offset += p.length;
+    }
+    return { source: new Uint8Array(out.buffer), dtype: 'f32' };
   }
-  return { bytes: concatBytes(names.map((name) => new Uint8Array(checkpoint.readF32(name).buffer))), dtype: 'f32' };
-}
-
-function concatBytes(parts: Uint8Array[]): Uint8Array {
-  const total = parts.reduce((n, p) => n + p.byteLength, 0);
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.byteLength;
-  }
-  return out;
+  const rowBytes = cols * bytesPerElement(dtype);
+  const parts = names.map((name) => ({ name, rows: checkpoint.info(name).shape[0] }));
+  const reader: WeightRowReader = (firstRow, rowCount, into) => {
+    let row = firstRow;
+    let written = 0;
+    let partStart = 0;
+    for (const part of parts) {
+      const partEnd = partStart + part.rows;
+      if (row < partEnd && written < rowCount) {
+        const take = Math.min(partEnd - row, rowCount - written);
+        checkpoint.readRangeInto(part.name, (row - partStart) * rowBytes, into.subarray(written * rowBytes, (written + take) * rowBytes));
+        row += take;
+        written += take;
+      }
+      partStart = partEnd;
+    }
+  };
+  return { source: reader, dtype };
 }
 
 function concatF32(parts: Float32Array[]): Float32Array {
@@ -69,8 +87,8 @@ export function loadWeights(checkpoint: Checkpoint, backend: LinearBackend): Mod
   const qkvRows = (config.numHeads + 2 * config.numKvHeads) * dh;
   let byteLength = 0;
   const pack = (names: string[], rows: number, cols: number): PackedWeight => {
-    const { bytes, dtype } = concatRows(checkpoint, names);
-    const packed = backend.packWeight(bytes, dtype, rows, cols);
+    const { source, dtype } = stackedRows(checkpoint, names, cols);
+    const packed = backend.packWeight(source, dtype, rows, cols);
     byteLength += packed.byteLength;
     return packed;
   };
