@@ -57,7 +57,7 @@ describe('trace and generate on TinyStories-656K', { skip: SHARED_DIR ? false : 
     assert.deepEqual([...saved.tensors.keys()].sort(), ['blocks.0.hook_resid_post', 'blocks.1.hook_resid_post', 'logits']);
     assert.deepEqual(saved.tensors.get('logits')!.shape, [3, 2048]);
     saved.close();
-    assert.match(cli(['trace', '--model', sharedPath('models', 'tinystories-656k'), '--ids', '5,x', '--out', out]).stderr, /--ids item 1/);
+    assert.match(cli(['trace', '--model', sharedPath('models', 'tinystories-656k'), '--ids', '5,x', '--out', out]).stderr, /--ids expects comma-separated non-negative integers/);
     assert.match(cli(['trace', '--model', sharedPath('models', 'tinystories-656k'), '--ids', '5', '--hooks', 'nope', '--out', out]).stderr, /matches no hook point/);
   });
 

@@ -8,7 +8,7 @@ import {
   shuffleEmotionsWithinGroups, unitDirections, type RowLabels, type SiteActivations,
 } from '../src/pipeline/directions.js';
 import { fitPca, projectPoint } from '../src/pipeline/pca.js';
-import { seededRandom } from '../src/pipeline/prng.js';
+import { seededRandom } from '../src/random.js';
 import { hashJson, writeJsonAtomic } from '../src/pipeline/atomicWrite.js';
 import { RunFolder } from '../src/pipeline/runStore.js';
 import { limitPerTheme } from '../src/pipeline/directionsRun.js';

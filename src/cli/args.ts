@@ -35,11 +35,19 @@ export function parseNumber(command: string, name: string, value: string | undef
   return n;
 }
 
-/** "1,2,3" → [1, 2, 3], each a non-negative integer. */
-export function parseIdList(command: string, value: string): number[] {
-  return value.split(',').map((part, i) => {
+/** An optional integer flag; undefined when absent. */
+export function parseInteger(command: string, name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^-?\d+$/.test(value)) throw new UsageError(`${command}: --${name} expects an integer, got ${JSON.stringify(value)}`);
+  return Number(value);
+}
+
+/** An optional "1,2,3" flag of non-negative integers; undefined when absent. */
+export function parseIntegerList(command: string, name: string, value: string | undefined): number[] | undefined {
+  if (value === undefined) return undefined;
+  return value.split(',').map((part) => {
     const n = Number(part.trim());
-    if (!Number.isInteger(n) || n < 0) throw new UsageError(`${command}: --ids item ${i} (${JSON.stringify(part)}) is not a non-negative integer`);
+    if (part.trim() === '' || !Number.isInteger(n) || n < 0) throw new UsageError(`${command}: --${name} expects comma-separated non-negative integers, got ${JSON.stringify(value)}`);
     return n;
   });
 }

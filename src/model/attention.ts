@@ -19,6 +19,28 @@ function firstKey(p: number, window: number | null): number {
 }
 
 /**
+ * Unnormalised softmax of one query row: scores[j] = exp(q·k_j/√dh − max) for the visible keys
+ * j ∈ [from, p]; returns their sum (float64 throughout).
+ */
+function expScores(q: Float32Array, qBase: number, keys: Float32Array, kvh: number, kvHeads: number, headDim: number, from: number, p: number, scores: Float64Array): number {
+  const scale = 1 / Math.sqrt(headDim);
+  let max = -Infinity;
+  for (let j = from; j <= p; j++) {
+    const kBase = (j * kvHeads + kvh) * headDim;
+    let dot = 0;
+    for (let i = 0; i < headDim; i++) dot += q[qBase + i] * keys[kBase + i];
+    scores[j] = dot * scale;
+    if (scores[j] > max) max = scores[j];
+  }
+  let sum = 0;
+  for (let j = from; j <= p; j++) {
+    scores[j] = Math.exp(scores[j] - max);
+    sum += scores[j];
+  }
+  return sum;
+}
+
+/**
  * Writes the probabilities into pattern [H, T, Tk] (Tk = startPos + T; masked entries are 0).
  * q: [T, H, dh]; keys: [≥Tk, Hkv, dh].
  */
@@ -26,7 +48,6 @@ export function attentionPattern(q: Float32Array, keys: Float32Array, shape: Att
   const { tokens, startPos, heads, kvHeads, headDim } = shape;
   const keyCount = startPos + tokens;
   const group = heads / kvHeads;
-  const scale = 1 / Math.sqrt(headDim);
   const scores = new Float64Array(keyCount);
   pattern.fill(0);
   for (let h = 0; h < heads; h++) {
@@ -36,21 +57,7 @@ export function attentionPattern(q: Float32Array, keys: Float32Array, shape: Att
       const row = (h * tokens + t) * keyCount;
       const qBase = (t * heads + h) * headDim;
       const from = firstKey(p, shape.slidingWindow);
-      let max = -Infinity;
-      for (let j = from; j <= p; j++) {
-        const kBase = (j * kvHeads + kvh) * headDim;
-        let dot = 0;
-        for (let i = 0; i < headDim; i++) dot += q[qBase + i] * keys[kBase + i];
-        const score = dot * scale;
-        scores[j] = score;
-        if (score > max) max = score;
-      }
-      let sum = 0;
-      for (let j = from; j <= p; j++) {
-        const e = Math.exp(scores[j] - max);
-        scores[j] = e;
-        sum += e;
-      }
+      const sum = expScores(q, qBase, keys, kvh, kvHeads, headDim, from, p, scores);
       for (let j = from; j <= p; j++) pattern[row + j] = scores[j] / sum;
     }
   }
@@ -87,7 +94,6 @@ export function attention(q: Float32Array, keys: Float32Array, values: Float32Ar
   const { tokens, startPos, heads, kvHeads, headDim } = shape;
   const keyCount = startPos + tokens;
   const group = heads / kvHeads;
-  const scale = 1 / Math.sqrt(headDim);
   const scores = new Float64Array(keyCount);
   const acc = new Float64Array(headDim);
   for (let h = 0; h < heads; h++) {
@@ -96,21 +102,7 @@ export function attention(q: Float32Array, keys: Float32Array, values: Float32Ar
       const p = startPos + t;
       const qBase = (t * heads + h) * headDim;
       const from = firstKey(p, shape.slidingWindow);
-      let max = -Infinity;
-      for (let j = from; j <= p; j++) {
-        const kBase = (j * kvHeads + kvh) * headDim;
-        let dot = 0;
-        for (let i = 0; i < headDim; i++) dot += q[qBase + i] * keys[kBase + i];
-        const score = dot * scale;
-        scores[j] = score;
-        if (score > max) max = score;
-      }
-      let sum = 0;
-      for (let j = from; j <= p; j++) {
-        const e = Math.exp(scores[j] - max);
-        scores[j] = e;
-        sum += e;
-      }
+      const sum = expScores(q, qBase, keys, kvh, kvHeads, headDim, from, p, scores);
       acc.fill(0);
       for (let j = from; j <= p; j++) {
         // Round the probability to f32 as the materialised pattern does, so both paths agree exactly.

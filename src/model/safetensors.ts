@@ -11,7 +11,7 @@
  * disk, so an 8B-parameter checkpoint never sits in RAM as a whole.
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { writeFileAtomic } from '../atomicFile.js';
 import { SafetensorsError } from '../errors.js';
 import type { WeightDType } from '../kernels/types.js';
 import { decodeToF32 } from '../kernels/dtype.js';
@@ -344,23 +344,7 @@ export function encodeSafetensors(tensors: F32TensorToWrite[], metadata?: Record
   return out;
 }
 
-/**
- * Writes f32 tensors to `file` atomically: a temporary file in the same folder is written, fsynced,
- * and renamed over the target, so readers never see a half-written file.
- */
+/** Writes f32 tensors to `file` atomically (see atomicFile.ts): readers never see half a file. */
 export function writeSafetensors(file: string, tensors: F32TensorToWrite[], metadata?: Record<string, string>): void {
-  const bytes = encodeSafetensors(tensors, metadata);
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
-  const fd = fs.openSync(tmp, 'w');
-  try {
-    let done = 0;
-    while (done < bytes.byteLength) done += fs.writeSync(fd, bytes, done, bytes.byteLength - done);
-    fs.fsyncSync(fd);
-  } catch (err) {
-    fs.closeSync(fd);
-    fs.rmSync(tmp, { force: true });
-    throw err;
-  }
-  fs.closeSync(fd);
-  fs.renameSync(tmp, file);
+  writeFileAtomic(file, encodeSafetensors(tensors, metadata));
 }

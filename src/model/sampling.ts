@@ -2,18 +2,7 @@
  * Logit processors and token choice, following Hugging Face `generate` semantics:
  * repetition penalty and no-repeat n-grams look at the whole sequence (prompt included).
  */
-
-/** A small seeded PRNG (mulberry32): same seed, same samples, on every platform. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from '../random.js';
 
 /** CTRL-style penalty: logits of tokens already present are divided (if > 0) or multiplied by `penalty`. */
 export function applyRepetitionPenalty(logits: Float32Array, sequence: readonly number[], penalty: number): void {

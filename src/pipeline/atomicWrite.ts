@@ -1,48 +1,12 @@
 /**
- * Atomic file writes for run folders: every artefact is written to a temporary file in the same
- * folder, fsynced, renamed over the target, and the folder is fsynced — so a reader (or a run
- * resumed after a crash or Ctrl-C) sees either the old file or the complete new one, never half.
+ * Atomic writes of run-folder artefacts (JSON, JSONL, safetensors) and the hashes that key stages.
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { writeFileAtomic } from '../atomicFile.js';
 import { encodeSafetensors, type F32TensorToWrite } from '../model/safetensors.js';
 
-let tmpCounter = 0;
-
-/** Writes `data` to `file` atomically (temp + fsync + rename + fsync of the folder). */
-export function writeFileAtomic(file: string, data: Uint8Array | string): void {
-  const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
-  const dir = path.dirname(file);
-  fs.mkdirSync(dir, { recursive: true });
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${tmpCounter++}.tmp`);
-  const fd = fs.openSync(tmp, 'w');
-  try {
-    let done = 0;
-    while (done < bytes.byteLength) done += fs.writeSync(fd, bytes, done, bytes.byteLength - done);
-    fs.fsyncSync(fd);
-  } catch (err) {
-    fs.closeSync(fd);
-    fs.rmSync(tmp, { force: true });
-    throw err;
-  }
-  fs.closeSync(fd);
-  fs.renameSync(tmp, file);
-  fsyncDir(dir);
-}
-
-/** Makes the rename durable. Some filesystems refuse fsync on a folder; that is not an error. */
-function fsyncDir(dir: string): void {
-  let fd: number | null = null;
-  try {
-    fd = fs.openSync(dir, 'r');
-    fs.fsyncSync(fd);
-  } catch {
-    // best effort
-  } finally {
-    if (fd !== null) fs.closeSync(fd);
-  }
-}
+export { writeFileAtomic };
 
 /** JSON with two-space indentation and a final newline, written atomically. */
 export function writeJsonAtomic(file: string, value: unknown): void {

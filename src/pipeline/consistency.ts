@@ -27,7 +27,7 @@ import {
 } from './directionsStage.js';
 import { EMOTIONS, VALENCES } from './emotions.js';
 import { fitPca, projectDirection, projectPoint } from './pca.js';
-import { seededRandom, shuffleInPlace } from './prng.js';
+import { seededRandom, shuffleInPlace } from '../random.js';
 
 export const CONSISTENCY_FILE = 'consistency.json';
 

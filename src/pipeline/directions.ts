@@ -14,7 +14,7 @@
  */
 import { EmotionCircuitsError } from '../errors.js';
 import { EMOTIONS } from './emotions.js';
-import { seededRandom, shuffleInPlace } from './prng.js';
+import { seededRandom, shuffleInPlace } from '../random.js';
 
 export const EMOTION_COUNT = EMOTIONS.length;
 

@@ -17,7 +17,7 @@ import { topUnits } from './componentRanking.js';
 import { diffVector, type DiffVectors } from './diffVectors.js';
 import type { DirectionSet } from './directionsStage.js';
 import { EMOTIONS } from './emotions.js';
-import { seededRandom, shuffleInPlace } from './prng.js';
+import { seededRandom, shuffleInPlace } from '../random.js';
 import { probe, type ProbeResult, type ProbeSite } from './siteProbe.js';
 import { referenceDirection } from './referenceDirection.js';
 

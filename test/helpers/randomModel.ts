@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { encodeSafetensors, SafetensorsReader } from '../../src/model/safetensors.js';
-import { seededRandom } from '../../src/pipeline/prng.js';
+import { seededRandom } from '../../src/random.js';
 
 const COPIED = ['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'chat_template.jinja'];
 

@@ -4,22 +4,13 @@
  */
 import { UsageError } from '../../errors.js';
 import { runComponents } from '../../pipeline/componentsRun.js';
-import { parseFlags, parseNumber } from '../args.js';
+import { parseFlags, parseInteger, parseIntegerList, parseNumber } from '../args.js';
 
 export const COMPONENTS_USAGE = `emotion-circuits components --run RUN_DIR [--top 20] [--ks 1,2,4,8,16,32] [--seeds 3] [--lambda 1] [--samples 24] [--layers 0,1,…] [--quiet]
   Ranks MLP neurons by their contribution along the emotion direction and heads by the effect of
   zeroing them (from cached values), writes neurons.json/.safetensors, heads.json,
   diff_vectors.safetensors, and validates the rankings by ablating / enhancing the top-k units
   against k random ones on held-out prompts (validation.json).`;
-
-function integerList(name: string, value: string | undefined): number[] | undefined {
-  if (value === undefined) return undefined;
-  return value.split(',').map((part) => {
-    const n = Number(part.trim());
-    if (!Number.isInteger(n) || n < 0) throw new UsageError(`components: --${name} expects comma-separated non-negative integers, got ${JSON.stringify(value)}`);
-    return n;
-  });
-}
 
 export async function runComponentsCommand(argv: string[]): Promise<void> {
   const { values } = parseFlags('components', argv, {
@@ -35,12 +26,12 @@ export async function runComponentsCommand(argv: string[]): Promise<void> {
   if (!values.run) throw new UsageError(`components: --run RUN_DIR is required\n${COMPONENTS_USAGE}`);
   const result = await runComponents({
     runDir: values.run,
-    top: values.top === undefined ? undefined : parseNumber('components', 'top', values.top, 20),
-    ks: integerList('ks', values.ks),
-    seeds: values.seeds === undefined ? undefined : parseNumber('components', 'seeds', values.seeds, 3),
+    top: parseInteger('components', 'top', values.top),
+    ks: parseIntegerList('components', 'ks', values.ks),
+    seeds: parseInteger('components', 'seeds', values.seeds),
     lambda: values.lambda === undefined ? undefined : parseNumber('components', 'lambda', values.lambda, 1),
-    samples: values.samples === undefined ? undefined : parseNumber('components', 'samples', values.samples, 24),
-    layers: integerList('layers', values.layers),
+    samples: parseInteger('components', 'samples', values.samples),
+    layers: parseIntegerList('components', 'layers', values.layers),
     log: values.quiet ? undefined : (line) => process.stderr.write(`${line}\n`),
   });
   const stageText = Object.entries(result.stages).map(([stage, state]) => `${stage} ${state}`).join(', ');

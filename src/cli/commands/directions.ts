@@ -5,7 +5,7 @@
  */
 import { UsageError } from '../../errors.js';
 import { runDirections } from '../../pipeline/directionsRun.js';
-import { parseFlags, resolveModelDir } from '../args.js';
+import { parseFlags, parseInteger, resolveModelDir } from '../args.js';
 import { progressReporter } from '../progress.js';
 
 export const DIRECTIONS_USAGE = `emotion-circuits directions --model DIR --dataset sev|FILE --out RUN_DIR [--limit N] [--seed S] [--batch B] [--chunk C] [--permutations K] [--quiet]
@@ -16,12 +16,6 @@ export const DIRECTIONS_USAGE = `emotion-circuits directions --model DIR --datas
   prompts per forward pass (16). --chunk: prompts per activation file, the unit of resumption (64).
   --permutations: label shuffles in the permutation control (20). An interrupted run resumes;
   finished stages are skipped.`;
-
-function integerFlag(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^-?\d+$/.test(value)) throw new UsageError(`directions: --${name} expects an integer, got ${JSON.stringify(value)}`);
-  return Number(value);
-}
 
 export async function runDirectionsCommand(argv: string[]): Promise<void> {
   const { values } = parseFlags('directions', argv, {
@@ -41,11 +35,11 @@ export async function runDirectionsCommand(argv: string[]): Promise<void> {
     model: resolveModelDir('directions', values.model),
     dataset: values.dataset,
     out: values.out,
-    limit: integerFlag('limit', values.limit),
-    seed: integerFlag('seed', values.seed),
-    batchSize: integerFlag('batch', values.batch),
-    chunkSize: integerFlag('chunk', values.chunk),
-    permutations: integerFlag('permutations', values.permutations),
+    limit: parseInteger('directions', 'limit', values.limit),
+    seed: parseInteger('directions', 'seed', values.seed),
+    batchSize: parseInteger('directions', 'batch', values.batch),
+    chunkSize: parseInteger('directions', 'chunk', values.chunk),
+    permutations: parseInteger('directions', 'permutations', values.permutations),
     onProgress: values.quiet ? undefined : progressReporter('collect'),
     log: values.quiet ? undefined : (line) => process.stderr.write(`${line}\n`),
   });

@@ -6,7 +6,7 @@
 import { basename, join } from 'node:path';
 import { runComponents } from '../../pipeline/componentsRun.js';
 import { runDirections } from '../../pipeline/directionsRun.js';
-import { parseFlags, resolveModelDir } from '../args.js';
+import { parseFlags, parseInteger, resolveModelDir } from '../args.js';
 import { progressReporter } from '../progress.js';
 
 export const START_USAGE = `emotion-circuits start [--model DIR] [--out RUN_DIR] [--dataset sev|FILE] [--limit N]
@@ -25,7 +25,7 @@ export async function runStartCommand(argv: string[]): Promise<void> {
   const out = values.out ?? join('runs', basename(modelDir));
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
   log(`emotion-circuits start: model ${modelDir} → run folder ${out}`);
-  const limit = values.limit === undefined ? undefined : Number(values.limit);
+  const limit = parseInteger('start', 'limit', values.limit);
   const directions = await runDirections({ model: modelDir, dataset: values.dataset, out, limit, onProgress: progressReporter('collect'), log });
   for (const site of ['attn', 'mlp'] as const) {
     const best = directions.consistency.sites[site].accuracy.best;

@@ -6,7 +6,7 @@ import { UsageError } from '../../errors.js';
 import { matchHooks } from '../../model/hookNames.js';
 import { LanguageModel } from '../../model/languageModel.js';
 import { writeSafetensors } from '../../model/safetensors.js';
-import { parseFlags, parseIdList, resolveModelDir } from '../args.js';
+import { parseFlags, parseIntegerList, resolveModelDir } from '../args.js';
 
 export const TRACE_USAGE = `emotion-circuits trace --model DIR (--text "…" [--chat] [--system "…"] | --ids 1,2,3) --hooks 'GLOB' --out FILE.safetensors
   Saves the activations at the hook points matching GLOB (comma-separated globs allowed; '*' = every
@@ -27,7 +27,7 @@ export async function runTraceCommand(argv: string[]): Promise<void> {
   const model = await LanguageModel.load(resolveModelDir('trace', values.model));
   try {
     let ids: number[];
-    if (values.ids !== undefined) ids = parseIdList('trace', values.ids);
+    if (values.ids !== undefined) ids = parseIntegerList('trace', 'ids', values.ids) as number[];
     else if (values.chat || values.system !== undefined) {
       const messages = [...(values.system !== undefined ? [{ role: 'system' as const, content: values.system }] : []), { role: 'user' as const, content: values.text as string }];
       ids = model.encodeChat(messages).ids;

@@ -1,6 +1,6 @@
 /**
- * A small seeded PRNG (mulberry32) for the pipeline's random choices — permutation controls,
- * theme halves, PCA starting vectors — so every result is a function of the run's seed.
+ * A small seeded PRNG (mulberry32) for every random choice of the toolkit — sampling, permutation
+ * controls, theme halves, PCA starting vectors — so each result is a function of its seed.
  */
 
 /** Uniform floats in [0, 1), a deterministic function of `seed` (any integer). */
