@@ -14,7 +14,8 @@ export type ErrorCode =
   | 'DATASET'
   | 'RUN'
   | 'USAGE'
-  | 'KERNEL';
+  | 'KERNEL'
+  | 'DOWNLOAD';
 
 export class EmotionCircuitsError extends Error {
   readonly code: ErrorCode;
@@ -86,5 +87,16 @@ export class UsageError extends EmotionCircuitsError {
   constructor(message: string) {
     super('USAGE', message);
     this.name = 'UsageError';
+  }
+}
+
+/**
+ * A model id that could not be fetched from the Hugging Face hub (or found in its cache offline).
+ * `where` names the repository, and the file when one file is at fault (`org/name/config.json`).
+ */
+export class DownloadError extends EmotionCircuitsError {
+  constructor(where: string, message: string) {
+    super('DOWNLOAD', message, where);
+    this.name = 'DownloadError';
   }
 }

@@ -1,7 +1,8 @@
-/** Small helpers shared by the CLI commands: flag parsing with typed errors and model resolution. */
+/** Small helpers shared by the CLI commands: flag parsing with typed errors and model resolution (folders or hub ids). */
 import { existsSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from '../errors.js';
+import { isModelId, resolveModel } from '../model/hub.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 type Parsed<T extends Options> = ReturnType<typeof parseArgs<{ args: string[]; options: T; allowPositionals: false; strict: true }>>;
@@ -15,17 +16,22 @@ export function parseFlags<T extends Options>(command: string, argv: string[], o
   }
 }
 
-/** The model folder from --model, else EMOTION_CIRCUITS_MODEL; a clear error when neither is set. */
-export function resolveModelDir(command: string, flag: string | undefined): string {
-  const dir = flag ?? process.env.EMOTION_CIRCUITS_MODEL;
-  if (!dir) {
+/**
+ * The model folder from --model, else EMOTION_CIRCUITS_MODEL: a local folder as it is, or a hub id
+ * (`org/name[@revision]`) downloaded into the Hugging Face cache (progress on stderr). A clear error
+ * when neither is set, or when the value is neither an existing folder nor an id.
+ */
+export async function resolveModelSpec(command: string, flag: string | undefined): Promise<string> {
+  const spec = flag ?? process.env.EMOTION_CIRCUITS_MODEL;
+  if (!spec) {
     throw new UsageError(
       `${command}: no model given. Pass --model DIR (a local Hugging Face folder with config.json, ` +
-        'model.safetensors and tokenizer.json) or set EMOTION_CIRCUITS_MODEL.',
+        'model.safetensors and tokenizer.json, or a hub id like org/name) or set EMOTION_CIRCUITS_MODEL.',
     );
   }
-  if (!existsSync(dir)) throw new UsageError(`${command}: model folder ${dir} does not exist`);
-  return dir;
+  if (existsSync(spec)) return spec;
+  if (!isModelId(spec)) throw new UsageError(`${command}: model folder ${spec} does not exist (and it is not a hub id like org/name)`);
+  return resolveModel(spec, { log: (line) => void process.stderr.write(`${command}: ${line}\n`) });
 }
 
 export function parseNumber(command: string, name: string, value: string | undefined, fallback: number): number {

@@ -4,7 +4,7 @@
  *
  * @example
  * ```ts
- * const model = await LanguageModel.load('path/to/hf-folder');
+ * const model = await LanguageModel.load('path/to/hf-folder'); // or a hub id: 'org/name'
  * const ids = model.encode('Once upon a time');
  * const { logits, activations } = model.run(ids, { cache: ['blocks.*.hook_resid_post'] });
  * const [generation] = model.generate([ids], { maxNewTokens: 20 });
@@ -23,12 +23,15 @@ import { Checkpoint } from './checkpoint.js';
 import type { ModelConfig } from './config.js';
 import { forward, type ForwardOptions, type ModelRuntime, type SequenceInput, type SequenceOutput } from './forward.js';
 import { generate, type Generation, type GenerationOptions } from './generate.js';
+import { isModelId, resolveModel, type HubOptions } from './hub.js';
 import { inverseFrequencies, RopeTable } from './rope.js';
 import { loadWeights, type ModelWeights } from './weights.js';
 
 export interface LoadOptions {
   /** A backend to share between models; by default one is created (and disposed with the model). */
   readonly backend?: LinearBackend;
+  /** Where and how a model id (`org/name[@revision]`) is downloaded; ignored for local folders. */
+  readonly hub?: HubOptions;
 }
 
 export class LanguageModel implements ModelRuntime {
@@ -48,8 +51,13 @@ export class LanguageModel implements ModelRuntime {
     return this.checkpoint.config;
   }
 
-  /** Loads a local Hugging Face folder (config.json, safetensors, optional tokenizer.json). */
-  static async load(dir: string, options: LoadOptions = {}): Promise<LanguageModel> {
+  /**
+   * Loads a local Hugging Face folder (config.json, safetensors, optional tokenizer.json), or a hub
+   * id (`org/name[@revision]`, see {@link resolveModel}) through the Hugging Face cache. An existing
+   * local path always wins over an id.
+   */
+  static async load(dirOrId: string, options: LoadOptions = {}): Promise<LanguageModel> {
+    const dir = isModelId(dirOrId) ? await resolveModel(dirOrId, options.hub) : dirOrId;
     const checkpoint = Checkpoint.open(dir);
     const backend = options.backend ?? (await createBackend());
     try {

@@ -5,7 +5,7 @@
  */
 import { UsageError } from '../../errors.js';
 import { runDirections } from '../../pipeline/directionsRun.js';
-import { parseFlags, parseInteger, resolveModelDir } from '../args.js';
+import { parseFlags, parseInteger, resolveModelSpec } from '../args.js';
 import { progressReporter } from '../progress.js';
 
 export const DIRECTIONS_USAGE = `emotion-circuits directions --model DIR --dataset sev|FILE --out RUN_DIR [--limit N] [--seed S] [--batch B] [--chunk C] [--permutations K] [--quiet]
@@ -32,7 +32,7 @@ export async function runDirectionsCommand(argv: string[]): Promise<void> {
   if (!values.dataset) throw new UsageError(`directions: --dataset sev|FILE is required\n${DIRECTIONS_USAGE}`);
   if (!values.out) throw new UsageError(`directions: --out RUN_DIR is required\n${DIRECTIONS_USAGE}`);
   const result = await runDirections({
-    model: resolveModelDir('directions', values.model),
+    model: await resolveModelSpec('directions', values.model),
     dataset: values.dataset,
     out: values.out,
     limit: parseInteger('directions', 'limit', values.limit),

@@ -4,7 +4,7 @@ import { InterventionError, UsageError } from '../../errors.js';
 import { compileInterventions } from '../../interventions/compile.js';
 import { parseInterventions } from '../../interventions/intervention.js';
 import { LanguageModel } from '../../model/languageModel.js';
-import { parseFlags, parseNumber, resolveModelDir } from '../args.js';
+import { parseFlags, parseNumber, resolveModelSpec } from '../args.js';
 
 export const GENERATE_USAGE = `emotion-circuits generate --model DIR --prompt "…" [--system "…"] [--chat] [--intervention FILE.json]
   [--max-new-tokens 100] [--temperature 0] [--top-p 1] [--seed 0] [--repetition-penalty 1] [--no-repeat-ngram 0]
@@ -25,7 +25,7 @@ export async function runGenerateCommand(argv: string[]): Promise<void> {
     'no-repeat-ngram': { type: 'string' },
   });
   if (values.prompt === undefined) throw new UsageError(`generate: --prompt is required\n${GENERATE_USAGE}`);
-  const model = await LanguageModel.load(resolveModelDir('generate', values.model));
+  const model = await LanguageModel.load(await resolveModelSpec('generate', values.model));
   try {
     let hooks = undefined;
     if (values.intervention) {

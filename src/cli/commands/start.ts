@@ -3,10 +3,11 @@
  * so far (directions, then components), on the model given by --model or EMOTION_CIRCUITS_MODEL,
  * into runs/<model folder name>/. Finished stages are skipped and interrupted ones resume.
  */
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
+import { modelFolderName } from '../../model/hub.js';
 import { runComponents } from '../../pipeline/componentsRun.js';
 import { runDirections } from '../../pipeline/directionsRun.js';
-import { parseFlags, parseInteger, resolveModelDir } from '../args.js';
+import { parseFlags, parseInteger, resolveModelSpec } from '../args.js';
 import { progressReporter } from '../progress.js';
 
 export const START_USAGE = `emotion-circuits start [--model DIR] [--out RUN_DIR] [--dataset sev|FILE] [--limit N]
@@ -21,8 +22,8 @@ export async function runStartCommand(argv: string[]): Promise<void> {
     dataset: { type: 'string', default: 'sev' },
     limit: { type: 'string' },
   });
-  const modelDir = resolveModelDir('start', values.model);
-  const out = values.out ?? join('runs', basename(modelDir));
+  const modelDir = await resolveModelSpec('start', values.model);
+  const out = values.out ?? join('runs', modelFolderName(modelDir));
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
   log(`emotion-circuits start: model ${modelDir} → run folder ${out}`);
   const limit = parseInteger('start', 'limit', values.limit);

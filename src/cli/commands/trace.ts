@@ -6,7 +6,7 @@ import { UsageError } from '../../errors.js';
 import { matchHooks } from '../../model/hookNames.js';
 import { LanguageModel } from '../../model/languageModel.js';
 import { writeSafetensors } from '../../model/safetensors.js';
-import { parseFlags, parseIntegerList, resolveModelDir } from '../args.js';
+import { parseFlags, parseIntegerList, resolveModelSpec } from '../args.js';
 
 export const TRACE_USAGE = `emotion-circuits trace --model DIR (--text "…" [--chat] [--system "…"] | --ids 1,2,3) --hooks 'GLOB' --out FILE.safetensors
   Saves the activations at the hook points matching GLOB (comma-separated globs allowed; '*' = every
@@ -24,7 +24,7 @@ export async function runTraceCommand(argv: string[]): Promise<void> {
   });
   if (!values.out) throw new UsageError(`trace: --out FILE.safetensors is required\n${TRACE_USAGE}`);
   if ((values.text === undefined) === (values.ids === undefined)) throw new UsageError(`trace: give exactly one of --text or --ids\n${TRACE_USAGE}`);
-  const model = await LanguageModel.load(resolveModelDir('trace', values.model));
+  const model = await LanguageModel.load(await resolveModelSpec('trace', values.model));
   try {
     let ids: number[];
     if (values.ids !== undefined) ids = parseIntegerList('trace', 'ids', values.ids) as number[];
