@@ -8,6 +8,7 @@ import {
   encodeSafetensors, SafetensorsReader, toWeightDType, writeSafetensors,
 } from '../src/model/safetensors.js';
 
+import { seededRandom } from '../src/random.js';
 const SHARED = process.env.EMOTION_CIRCUITS_SHARED;
 
 /** Builds a file from a raw header (object or exact text) and `dataLength` data bytes (value i & 255). */
@@ -130,17 +131,8 @@ test('accepted edge cases: padded header, empty tensors, scalars, sub-byte dtype
   assert.equal(r.info('f').byteLength, 2);
 });
 
-/** Deterministic PRNG (mulberry32) so every fuzz case can be replayed by its index. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG, so every fuzz case can be replayed by its index. */
+const rng = seededRandom;
 
 function fuzzBase(): { bytes: Uint8Array; label: string } {
   const fixture = SHARED ? path.join(SHARED, 'fixtures', 'random-qwen2', 'model.safetensors') : '';
