@@ -7,8 +7,8 @@ import { SafetensorsError } from '../src/errors.js';
 import {
   encodeSafetensors, SafetensorsReader, toWeightDType, writeSafetensors,
 } from '../src/model/safetensors.js';
-
 import { seededRandom } from '../src/random.js';
+
 const SHARED = process.env.EMOTION_CIRCUITS_SHARED;
 
 /** Builds a file from a raw header (object or exact text) and `dataLength` data bytes (value i & 255). */
