@@ -22,6 +22,7 @@ export interface KernelExports {
     h: number, t0: number, t1: number,
   ): void;
   siluMul(gate: number, up: number, out: number, count: number): void;
+  gemv(x: number, k: number, w: number, dtype: number, p0: number, p1: number, out: number, bias: number): void;
 }
 
 export const DTYPE_CODE = { f32: 0, bf16: 1, f16: 2 } as const;
@@ -31,7 +32,8 @@ export const DTYPE_CODE = { f32: 0, bf16: 1, f16: 2 } as const;
  * `>>> 0`).
  *
  * CTL_SEQ holds (sequence << 4 | command) in one word, so a worker reads both atomically.
- * A GEMM is split into chunks of output panels that threads claim from CTL_CLAIM, which holds
+ * A GEMM is split into chunks of output panels (with CTL_M = 1, CTL_AP is the unpacked row x and
+ * the chunks run the GEMV kernel) that threads claim from CTL_CLAIM, which holds
  * (job id << 16 | next chunk): a thread that wakes late can neither stall the caller (the
  * caller claims whatever is left and waits only for chunks in progress) nor claim a chunk of a
  * newer job with stale arguments (its compare-exchange fails on the job id).
@@ -118,6 +120,11 @@ export function runChunks(ctl: Int32Array, arenas: readonly KernelExports[], thr
 function runGemmChunk(ctl: Int32Array, kernels: KernelExports, threadIndex: number, chunk: number): void {
   const p0 = chunk * ctl[CTL_CHUNK_PANELS];
   const p1 = Math.min(ctl[CTL_PANELS], p0 + ctl[CTL_CHUNK_PANELS]);
+  if (ctl[CTL_M] === 1) {
+    // One row: CTL_AP holds the unpacked row x.
+    kernels.gemv(ctl[CTL_AP] >>> 0, ctl[CTL_K], ctl[CTL_W] >>> 0, ctl[CTL_DTYPE], p0, p1, ctl[CTL_OUT] >>> 0, ctl[CTL_BIAS] >>> 0);
+    return;
+  }
   kernels.gemm(
     ctl[CTL_AP] >>> 0, ctl[CTL_M], ctl[CTL_K], ctl[CTL_W] >>> 0, ctl[CTL_DTYPE], p0, p1,
     ctl[CTL_OUT] >>> 0, ctl[CTL_LDC], ctl[CTL_BIAS] >>> 0, ctl[CTL_SCRATCH + threadIndex] >>> 0,

@@ -228,11 +228,12 @@ export class WasmBackend implements LinearBackend {
     const dtypeCode = DTYPE_CODE[w.dtype];
     // Chunks of output panels, several per thread so a thread that starts late (a busy machine)
     // leaves its share to the others.
-    const chunkPanels = Math.max(1, Math.ceil(panels / (threads * 8)), Math.ceil(panels / MAX_CHUNKS));
+    let chunkPanels = Math.max(1, Math.ceil(panels / (threads * 8)), Math.ceil(panels / MAX_CHUNKS));
+    // The GEMV kernel walks 4 panels at a time: whole groups of 4 per chunk avoid slower tails.
+    if (m === 1) chunkPanels = Math.ceil(chunkPanels / 4) * 4;
     if (threads > 1) {
       ctl[CTL_KIND] = KIND_GEMM;
       ctl[CTL_ARENA] = w.arena;
-      ctl[CTL_AP] = apPtr;
       ctl[CTL_K] = k;
       ctl[CTL_W] = w.offset;
       ctl[CTL_DTYPE] = dtypeCode;
@@ -251,11 +252,22 @@ export class WasmBackend implements LinearBackend {
         if (bias) for (let r = 0; r < rows; r++) heap.set(bias.subarray(0, n), outPtr / 4 + r * ldc);
       } else {
         heap.set(x.subarray(r0 * k, (r0 + rows) * k), xPtr / 4);
-        arena.kernels.packA(xPtr, rows, k, apPtr);
-        if (threads > 1) {
+        if (rows === 1) {
+          // Decode: the GEMV kernel reads x unpacked and streams each weight panel over all of K.
+          if (threads > 1) {
+            ctl[CTL_M] = 1;
+            ctl[CTL_AP] = xPtr;
+            this.parallelRun();
+          } else {
+            arena.kernels.gemv(xPtr, k, w.offset, dtypeCode, 0, panels, outPtr, bias ? biasPtr : 0);
+          }
+        } else if (threads > 1) {
+          arena.kernels.packA(xPtr, rows, k, apPtr);
           ctl[CTL_M] = rows;
+          ctl[CTL_AP] = apPtr;
           this.parallelRun();
         } else {
+          arena.kernels.packA(xPtr, rows, k, apPtr);
           arena.kernels.gemm(apPtr, rows, k, w.offset, dtypeCode, 0, panels, outPtr, ldc, bias ? biasPtr : 0, widenPtr);
         }
       }
