@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import asc from 'assemblyscript/asc';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const entry = join(root, 'src', 'kernels', 'assembly', 'gemm.ts');
+const entry = join(root, 'src', 'kernels', 'assembly', 'index.ts');
 const outDir = join(root, 'build');
 mkdirSync(outDir, { recursive: true });
 

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import v8 from 'node:v8';
 
-/** The exports of build/kernels-*.wasm (src/kernels/assembly/gemm.ts). Offsets are bytes. */
+/** The exports of build/kernels-*.wasm (src/kernels/assembly/index.ts). Offsets are bytes. */
 export interface KernelExports {
   blockK(): number;
   isRelaxed(): number;

@@ -1,32 +1,28 @@
 /**
  * The WebAssembly SIMD backend: packed, register-blocked f32 GEMM kernels written in
- * AssemblyScript (src/kernels/assembly/gemm.ts), run on the main thread plus (threads − 1)
+ * AssemblyScript (src/kernels/assembly/, entry index.ts), run on the main thread plus (threads − 1)
  * workers that share every memory.
  *
- * Memory: weights live in "arenas", each a shared WebAssembly.Memory (wasm32: ≤ 4 GiB) holding
- * up to `arenaBytes` of packed weights, so a model larger than 4 GiB spreads over several.
- * Each arena's memory map:
- *   [0, 64 KiB)                 the module's statics (256 bytes: Mathf.exp's table at 1024,
- *                               rewritten with the same bytes by every instantiation)
- *   [64 KiB, weightEnd)         packed weights: ceil(N/8) panels of K×8 elements each
- *   [weightEnd, …)              per-call scratch: x, packed x, out, bias, widening blocks;
- *                               or, for attention(), q, keys, values, z and per-thread scores
+ * Memory: weights live in "arenas" (wasmArenas.ts), shared memories of up to 4 GiB each; every
+ * call's scratch sits behind an arena's weights. Threads: wasmThreads.ts.
  * `linear()` and `attention()` are synchronous: the main thread posts the job in a shared control
  * block, computes its own share of the chunks, then Atomics.wait()s for the workers.
  */
 import os from 'node:os';
-import { MessageChannel, Worker } from 'node:worker_threads';
-import { f16ToF32 } from './dtype.js';
 import type { AttentionKernelShape, LinearBackend, PackedWeight, WeightDType, WeightRowReader } from './types.js';
 import {
-  type AddArenaMessage, type KernelExports, type SimdFlavour, type WorkerInit,
-  CMD_ADD_ARENA, CMD_EXIT, CMD_RUN, CTL_AP, CTL_ARENA, CTL_ATT_HEAD_DIM, CTL_ATT_HEADS, CTL_ATT_K,
-  CTL_ATT_KV_HEADS, CTL_ATT_Q, CTL_ATT_ROWS, CTL_ATT_SCORES, CTL_ATT_SCORES_STRIDE, CTL_ATT_START,
-  CTL_ATT_TOKENS, CTL_ATT_V, CTL_ATT_WINDOW, CTL_ATT_Z, CTL_BIAS, CTL_CHUNK_PANELS, CTL_CHUNKS,
-  CTL_CLAIM, CTL_DONE, CTL_DTYPE, CTL_ERROR, CTL_FINISHED, CTL_K, CTL_KIND, CTL_LDC, CTL_M, CTL_OUT,
-  CTL_PANELS, CTL_SCRATCH, CTL_SEQ, CTL_W, CTL_WORDS, DTYPE_CODE, KIND_ATTENTION, KIND_GEMM,
-  MAX_CHUNKS, MAX_THREADS, compileKernels, enableRelaxedSimd, instantiate, jobId, runChunks,
+  type SimdFlavour,
+  CTL_AP, CTL_ARENA, CTL_ATT_HEAD_DIM, CTL_ATT_HEADS, CTL_ATT_K, CTL_ATT_KV_HEADS, CTL_ATT_Q,
+  CTL_ATT_ROWS, CTL_ATT_SCORES, CTL_ATT_SCORES_STRIDE, CTL_ATT_START, CTL_ATT_TOKENS, CTL_ATT_V,
+  CTL_ATT_WINDOW, CTL_ATT_Z, CTL_BIAS, CTL_CHUNK_PANELS, CTL_CHUNKS, CTL_DTYPE, CTL_K, CTL_KIND,
+  CTL_LDC, CTL_M, CTL_OUT, CTL_PANELS, CTL_SCRATCH, CTL_W, DTYPE_CODE, KIND_ATTENTION, KIND_GEMM,
+  MAX_CHUNKS, MAX_THREADS, compileKernels, enableRelaxedSimd, instantiate,
 } from './wasmAbi.js';
+import {
+  type WasmWeight, ALIGN, Arenas, MAX_MEMORY_BYTES, PACK_CHUNK_BYTES, SCRATCH_LIMIT, align,
+  arenaBytesOption, ensureMemory, readPackedRow,
+} from './wasmArenas.js';
+import { KernelThreads } from './wasmThreads.js';
 
 export interface WasmBackendOptions {
   /** Threads including the caller's; default os.availableParallelism(). */
@@ -37,69 +33,27 @@ export interface WasmBackendOptions {
   arenaBytes?: number;
 }
 
-const PAGE = 65536;
-const MAX_MEMORY_BYTES = 65536 * PAGE; // wasm32 limit, also the modules' declared maximum
-const WEIGHT_BASE = PAGE;
-const DEFAULT_ARENA_BYTES = 3.5 * 1024 ** 3;
-const SCRATCH_LIMIT = 256 * 1024 ** 2; // a call with more scratch is split into row chunks
-const PACK_CHUNK_BYTES = 8 * 1024 ** 2; // raw weight rows staged per packB call
 const SINGLE_THREAD_MACS = 1 << 16; // below this, waking workers costs more than it saves
 const ATTENTION_SCRATCH_LIMIT = 1024 ** 3; // attention calls needing more are split into row chunks
 const SINGLE_THREAD_ATTENTION_MACS = 1 << 17;
-const ALIGN = 64;
-
-function align(bytes: number): number {
-  return Math.ceil(bytes / ALIGN) * ALIGN;
-}
-
-interface Arena {
-  readonly memory: WebAssembly.Memory;
-  readonly kernels: KernelExports;
-  weightEnd: number;
-}
-
-interface WasmWeight extends PackedWeight {
-  readonly arena: number;
-  /** Byte offset of panel 0 inside the arena. */
-  readonly offset: number;
-}
-
-let f16Table: Float32Array | undefined;
-function f16Lookup(): Float32Array {
-  if (!f16Table) {
-    f16Table = new Float32Array(65536);
-    for (let bits = 0; bits < 65536; bits++) f16Table[bits] = f16ToF32(bits);
-  }
-  return f16Table;
-}
 
 export class WasmBackend implements LinearBackend {
   readonly name: string;
   readonly threads: number;
   readonly simd: SimdFlavour;
-  private readonly arenaBytes: number;
-  private readonly module: WebAssembly.Module;
-  private readonly control: Int32Array;
-  private readonly workers: Worker[];
-  private readonly ports: import('node:worker_threads').MessagePort[];
-  private readonly arenas: Arena[] = [];
-  /** arenas[i].kernels, in the shape runChunks() takes. */
-  private readonly arenaKernels: KernelExports[] = [];
-  private seq = 0;
+  private readonly kernelThreads: KernelThreads;
+  private readonly arenas: Arenas;
+  /** Largest kc block of the GEMM kernel: each thread's widening scratch is blockK×8 f32. */
   private readonly blockK: number;
   private disposed = false;
 
   private constructor(
-    module: WebAssembly.Module, simd: SimdFlavour, threads: number, arenaBytes: number,
-    control: Int32Array, workers: Worker[], ports: import('node:worker_threads').MessagePort[],
+    module: WebAssembly.Module, simd: SimdFlavour, threads: number, arenaBytes: number, kernelThreads: KernelThreads,
   ) {
-    this.module = module;
     this.simd = simd;
     this.threads = threads;
-    this.arenaBytes = arenaBytes;
-    this.control = control;
-    this.workers = workers;
-    this.ports = ports;
+    this.kernelThreads = kernelThreads;
+    this.arenas = new Arenas(module, arenaBytes, (memory) => kernelThreads.addArena(memory));
     this.name = `wasm-${simd}-${threads}t`;
     const probe = instantiate(module, new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }));
     this.blockK = probe.blockK();
@@ -115,44 +69,15 @@ export class WasmBackend implements LinearBackend {
       if (relaxedOk) simd = 'relaxed';
       else if (wanted === 'relaxed') throw new Error('this runtime does not support WebAssembly relaxed SIMD');
     }
-    const arenaBytes = options.arenaBytes ?? DEFAULT_ARENA_BYTES;
-    if (!(arenaBytes >= PAGE && arenaBytes <= MAX_MEMORY_BYTES - WEIGHT_BASE - SCRATCH_LIMIT)) {
-      throw new RangeError(`arenaBytes must be between ${PAGE} and ${MAX_MEMORY_BYTES - WEIGHT_BASE - SCRATCH_LIMIT}, got ${arenaBytes}`);
-    }
+    const arenaBytes = arenaBytesOption(options.arenaBytes);
     const module = compileKernels(simd);
-    const controlBuffer = new SharedArrayBuffer(CTL_WORDS * 4);
-    const workers: Worker[] = [];
-    const ports: import('node:worker_threads').MessagePort[] = [];
-    const started: Promise<void>[] = [];
-    for (let t = 1; t < threads; t++) {
-      const { port1, port2 } = new MessageChannel();
-      const init: WorkerInit = { module, control: controlBuffer, port: port2, threadIndex: t, relaxed: simd === 'relaxed' };
-      const worker = new Worker(new URL('./wasmWorker.js', import.meta.url), { workerData: init, transferList: [port2] });
-      started.push(new Promise<void>((resolve, reject) => {
-        worker.once('error', reject);
-        port1.once('message', () => {
-          worker.off('error', reject);
-          resolve();
-        });
-      }));
-      workers.push(worker);
-      ports.push(port1);
-    }
-    try {
-      await Promise.all(started);
-    } catch (error) {
-      await Promise.all(workers.map((w) => w.terminate()));
-      throw error;
-    }
-    // Workers and ports must not keep a CLI alive; dispose() terminates them explicitly.
-    for (const worker of workers) worker.unref();
-    for (const port of ports) port.unref();
-    return new WasmBackend(module, simd, threads, arenaBytes, new Int32Array(controlBuffer), workers, ports);
+    const kernelThreads = await KernelThreads.start(module, threads, simd === 'relaxed');
+    return new WasmBackend(module, simd, threads, arenaBytes, kernelThreads);
   }
 
   /** Number of memories holding weights (for tests and memory reports). */
   get arenaCount(): number {
-    return this.arenas.length;
+    return this.arenas.count;
   }
 
   packWeight(source: Uint8Array | WeightRowReader, dtype: WeightDType, rows: number, cols: number): PackedWeight {
@@ -167,20 +92,13 @@ export class WasmBackend implements LinearBackend {
     const panels = Math.ceil(rows / 8);
     const panelBytes = cols * 8 * elemBytes;
     const packedBytes = panels * panelBytes;
-    let arenaIndex = this.arenas.length - 1;
-    const last = this.arenas[arenaIndex];
-    if (!last || (last.weightEnd > WEIGHT_BASE && align(last.weightEnd) + packedBytes > WEIGHT_BASE + this.arenaBytes)) {
-      if (WEIGHT_BASE + packedBytes + PACK_CHUNK_BYTES + SCRATCH_LIMIT > MAX_MEMORY_BYTES) {
-        throw new RangeError(`weight ${rows}×${cols} ${dtype} (${packedBytes} bytes) does not fit one 4 GiB wasm memory`);
-      }
-      arenaIndex = this.addArena();
-    }
-    const arena = this.arenas[arenaIndex];
+    const arenaIndex = this.arenas.forWeight(packedBytes, `${rows}×${cols} ${dtype}`);
+    const arena = this.arenas.get(arenaIndex);
     const offset = align(arena.weightEnd);
     // Stage at most PACK_CHUNK_BYTES of raw rows (a multiple of 8 rows) behind the destination.
     const rowsPerChunk = Math.max(8, Math.floor(PACK_CHUNK_BYTES / (cols * elemBytes) / 8) * 8);
     const staging = align(offset + packedBytes);
-    this.ensureMemory(arena, staging + Math.min(rowsPerChunk, rows) * cols * elemBytes);
+    ensureMemory(arena, staging + Math.min(rowsPerChunk, rows) * cols * elemBytes);
     const heap = new Uint8Array(arena.memory.buffer);
     for (let r0 = 0; r0 < rows; r0 += rowsPerChunk) {
       const n = Math.min(rowsPerChunk, rows - r0);
@@ -202,7 +120,7 @@ export class WasmBackend implements LinearBackend {
     if (out.length < m * n) throw new RangeError(`out has ${out.length} values, expected ${m}×${n}`);
     if (bias && bias.length < n) throw new RangeError(`bias has ${bias.length} values, expected ${n}`);
     if (m <= 0) return;
-    const arena = this.arenas[w.arena];
+    const arena = this.arenas.get(w.arena);
     const panels = Math.ceil(n / 8);
     const ldc = panels * 8;
     const threads = m * n * k < SINGLE_THREAD_MACS ? 1 : Math.min(this.threads, panels);
@@ -217,14 +135,14 @@ export class WasmBackend implements LinearBackend {
     const chunkRows = Math.min(m, Math.max(4, Math.floor((SCRATCH_LIMIT - fixed) / perRowBytes / 4) * 4));
     const apPtr = align(xPtr + chunkRows * k * 4);
     const outPtr = align(apPtr + Math.ceil(chunkRows / 4) * 4 * k * 4);
-    this.ensureMemory(arena, outPtr + chunkRows * ldc * 4);
+    ensureMemory(arena, outPtr + chunkRows * ldc * 4);
 
     const heap = new Float32Array(arena.memory.buffer);
     if (bias) {
       heap.set(bias.subarray(0, n), biasPtr / 4);
       heap.fill(0, biasPtr / 4 + n, biasPtr / 4 + ldc);
     }
-    const ctl = this.control;
+    const ctl = this.kernelThreads.control;
     const dtypeCode = DTYPE_CODE[w.dtype];
     // Chunks of output panels, several per thread so a thread that starts late (a busy machine)
     // leaves its share to the others.
@@ -257,7 +175,7 @@ export class WasmBackend implements LinearBackend {
           if (threads > 1) {
             ctl[CTL_M] = 1;
             ctl[CTL_AP] = xPtr;
-            this.parallelRun();
+            this.kernelThreads.parallelRun(this.arenas.kernels);
           } else {
             arena.kernels.gemv(xPtr, k, w.offset, dtypeCode, 0, panels, outPtr, bias ? biasPtr : 0);
           }
@@ -265,7 +183,7 @@ export class WasmBackend implements LinearBackend {
           arena.kernels.packA(xPtr, rows, k, apPtr);
           ctl[CTL_M] = rows;
           ctl[CTL_AP] = apPtr;
-          this.parallelRun();
+          this.kernelThreads.parallelRun(this.arenas.kernels);
         } else {
           arena.kernels.packA(xPtr, rows, k, apPtr);
           arena.kernels.gemm(apPtr, rows, k, w.offset, dtypeCode, 0, panels, outPtr, ldc, bias ? biasPtr : 0, widenPtr);
@@ -300,7 +218,7 @@ export class WasmBackend implements LinearBackend {
     }
 
     // Scratch in the arena with the most room, behind its weights: q | z | keys | values | scores × threads.
-    const arena = this.roomiestArena();
+    const arena = this.arenas.roomiest();
     const arenaIndex = this.arenas.indexOf(arena);
     const base = align(arena.weightEnd);
     const room = Math.min(ATTENTION_SCRATCH_LIMIT, MAX_MEMORY_BYTES - base);
@@ -314,11 +232,11 @@ export class WasmBackend implements LinearBackend {
     const kPtr = align(zPtr + callRows * qWidth * 4);
     const vPtr = align(kPtr + keyCount * kvWidth * 4);
     const scoresPtr = align(vPtr + keyCount * kvWidth * 4);
-    this.ensureMemory(arena, scoresPtr + this.threads * scoresStride);
+    ensureMemory(arena, scoresPtr + this.threads * scoresStride);
 
     const heap = new Float32Array(arena.memory.buffer);
     const window = slidingWindow ?? 0;
-    const ctl = this.control;
+    const ctl = this.kernelThreads.control;
     for (let r0 = 0; r0 < tokens; r0 += callRows) {
       const rows = Math.min(callRows, tokens - r0);
       const visible = startPos + r0 + rows;
@@ -352,7 +270,7 @@ export class WasmBackend implements LinearBackend {
         ctl[CTL_ATT_TOKENS] = rows;
         ctl[CTL_ATT_ROWS] = blockRows;
         ctl[CTL_CHUNKS] = heads * Math.ceil(rows / blockRows);
-        this.parallelRun();
+        this.kernelThreads.parallelRun(this.arenas.kernels);
       }
       z.set(heap.subarray(zPtr / 4, zPtr / 4 + rows * qWidth), r0 * qWidth);
     }
@@ -362,12 +280,12 @@ export class WasmBackend implements LinearBackend {
     this.checkLive();
     const count = gate.length;
     if (up.length !== count || out.length !== count) throw new RangeError(`siluMul: gate, up and out differ in length (${count}, ${up.length}, ${out.length})`);
-    const arena = this.roomiestArena();
+    const arena = this.arenas.roomiest();
     const callCount = Math.min(count, Math.floor(SCRATCH_LIMIT / 12 / ALIGN) * ALIGN);
     const gatePtr = align(arena.weightEnd);
     const upPtr = gatePtr + callCount * 4;
     const outPtr = upPtr + callCount * 4;
-    this.ensureMemory(arena, outPtr + callCount * 4);
+    ensureMemory(arena, outPtr + callCount * 4);
     const heap = new Float32Array(arena.memory.buffer);
     for (let i0 = 0; i0 < count; i0 += callCount) {
       const n = Math.min(callCount, count - i0);
@@ -401,106 +319,17 @@ export class WasmBackend implements LinearBackend {
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
-    if (this.workers.length > 0) {
-      this.publish(CMD_EXIT);
-    }
-    await Promise.all(this.workers.map((worker) => worker.terminate()));
-    for (const port of this.ports) port.close();
-    this.arenas.length = 0;
+    await this.kernelThreads.stop();
+    this.arenas.clear();
   }
 
-  // Row r of the weight sits in panel r>>3, lane r&7: elements panel[k·8 + lane].
   private readRow(w: WasmWeight, row: number, out: Float32Array, at: number): void {
-    const buffer = this.arenas[w.arena].memory.buffer;
-    const k = w.cols;
-    const lane = row & 7;
-    if (w.dtype === 'f32') {
-      const src = new Float32Array(buffer, w.offset + (row >> 3) * k * 32, k * 8);
-      for (let c = 0; c < k; c++) out[at + c] = src[c * 8 + lane];
-    } else {
-      const src = new Uint16Array(buffer, w.offset + (row >> 3) * k * 16, k * 8);
-      if (w.dtype === 'bf16') {
-        const bits = new Uint32Array(out.buffer, out.byteOffset, out.length);
-        for (let c = 0; c < k; c++) bits[at + c] = src[c * 8 + lane] << 16;
-      } else {
-        const table = f16Lookup();
-        for (let c = 0; c < k; c++) out[at + c] = table[src[c * 8 + lane]];
-      }
-    }
-  }
-
-  private addArena(): number {
-    const memory = new WebAssembly.Memory({ initial: WEIGHT_BASE / PAGE, maximum: MAX_MEMORY_BYTES / PAGE, shared: true });
-    const arena: Arena = { memory, kernels: instantiate(this.module, memory), weightEnd: WEIGHT_BASE };
-    this.arenas.push(arena);
-    this.arenaKernels.push(arena.kernels);
-    if (this.workers.length > 0) {
-      const message: AddArenaMessage = { memory };
-      for (const port of this.ports) port.postMessage(message);
-      Atomics.store(this.control, CTL_DONE, 0);
-      Atomics.store(this.control, CTL_ERROR, 0);
-      this.publish(CMD_ADD_ARENA);
-      this.waitFor(CTL_DONE, this.workers.length);
-      if (Atomics.load(this.control, CTL_ERROR) !== 0) throw new Error('a kernel worker could not add an arena (see stderr)');
-    }
-    return this.arenas.length - 1;
-  }
-
-  /** The arena with the most room behind its weights, for scratch (one is created if none exists). */
-  private roomiestArena(): Arena {
-    if (this.arenas.length === 0) this.addArena();
-    let best = this.arenas[0];
-    for (const arena of this.arenas) if (arena.weightEnd < best.weightEnd) best = arena;
-    return best;
-  }
-
-  private ensureMemory(arena: Arena, endBytes: number): void {
-    if (endBytes > MAX_MEMORY_BYTES) throw new RangeError(`arena needs ${endBytes} bytes, over the 4 GiB wasm32 limit`);
-    const have = arena.memory.buffer.byteLength;
-    if (endBytes > have) arena.memory.grow(Math.ceil((endBytes - have) / PAGE));
-  }
-
-  /** Starts a command on the workers: one atomic word holds the new sequence number and `cmd`. */
-  private publish(cmd: number): number {
-    this.seq = (this.seq + 1) & 0x7ffffff;
-    Atomics.store(this.control, CTL_SEQ, (this.seq << 4) | cmd);
-    Atomics.notify(this.control, CTL_SEQ);
-    return this.seq;
-  }
-
-  /** Blocks (spinning briefly first) until control word `index` reaches `target`. */
-  private waitFor(index: number, target: number): void {
-    const ctl = this.control;
-    let value = Atomics.load(ctl, index);
-    for (let spin = 0; value < target && spin < 20000; spin++) value = Atomics.load(ctl, index);
-    while (value < target) {
-      Atomics.wait(ctl, index, value);
-      value = Atomics.load(ctl, index);
-    }
-  }
-
-  /** Runs the job described in the control block on all threads; returns when every chunk is done. */
-  private parallelRun(): void {
-    const ctl = this.control;
-    const id = jobId(this.seq + 1);
-    Atomics.store(ctl, CTL_FINISHED, 0);
-    Atomics.store(ctl, CTL_ERROR, 0);
-    Atomics.store(ctl, CTL_CLAIM, id << 16);
-    this.publish(CMD_RUN);
-    let ownError: unknown;
-    try {
-      runChunks(ctl, this.arenaKernels, 0, id);
-    } catch (error) {
-      ownError = error;
-    }
-    this.waitFor(CTL_FINISHED, ctl[CTL_CHUNKS]);
-    if (ownError !== undefined) throw ownError;
-    if (Atomics.load(ctl, CTL_ERROR) !== 0) throw new Error('a kernel worker failed (see stderr)');
+    readPackedRow(this.arenas.get(w.arena).memory.buffer, w, row, out, at);
   }
 
   private own(weight: PackedWeight): WasmWeight {
     const w = weight as WasmWeight;
-    if (typeof w.arena !== 'number' || !this.arenas[w.arena]) throw new TypeError('weight was not packed by this backend');
+    if (typeof w.arena !== 'number' || !this.arenas.has(w.arena)) throw new TypeError('weight was not packed by this backend');
     return w;
   }
 

@@ -8,14 +8,7 @@
 // Query row t sits at absolute position p = startPos + t and sees keys j with
 // max(0, p − window + 1) ≤ j ≤ p (window = 0: no window). Head h reads KV head h / (H / Hkv).
 
-// @ts-ignore: decorator
-@inline function madd(a: v128, b: v128, c: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) {
-    return f32x4.relaxed_madd(a, b, c);
-  } else {
-    return f32x4.add(f32x4.mul(a, b), c);
-  }
-}
+import { madd } from './common';
 
 // @ts-ignore: decorator
 @inline function hsum(v: v128): f32 {
