@@ -1,7 +1,7 @@
 /** The command line, run as a child process the way a user runs it. */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -77,4 +77,19 @@ describe('trace and generate on TinyStories-656K', { skip: SHARED_DIR ? false : 
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /iv\.json\.vector: expected 128 numbers/);
   });
+
+  test('start runs the main job (directions, then components) into a run folder', () => {
+    const out = join(dir, 'start-run');
+    const result = cli(['start', '--model', sharedPath('models', 'tinystories-656k'), '--limit', '1', '--out', out]);
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(result.stdout, `run folder: ${out}\n`);
+    assert.match(result.stderr, /directions \(attn site\): best held-out accuracy/);
+    assert.match(result.stderr, /components neurons\.ablate: top-k beats random-k in \d+\/\d+ conditions/);
+    for (const file of ['manifest.json', 'directions.safetensors', 'consistency.json', 'neurons.json', 'heads.json', 'diff_vectors.safetensors', 'validation.json']) {
+      assert.ok(existsSync(join(out, file)), `${file} written`);
+    }
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+    assert.deepEqual(Object.keys(manifest.stages).sort(), ['collect', 'consistency', 'diffVectors', 'directions', 'heads', 'neurons', 'validation']);
+  });
 });
+
