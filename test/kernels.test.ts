@@ -8,18 +8,10 @@ import { bf16ToF32, f16ToF32 } from '../src/kernels/dtype.js';
 import { createBackend, JsBackend, WasmBackend, type WeightDType } from '../src/kernels/index.js';
 import { enableRelaxedSimd } from '../src/kernels/wasmAbi.js';
 import { attention as referenceAttention, type AttentionShape } from '../src/model/attention.js';
+import { seededRandom } from '../src/random.js';
 
-/** Deterministic PRNG (mulberry32) in [0, 1). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG in [0, 1). */
+const rng = seededRandom;
 
 interface TestWeight {
   bytes: Uint8Array; // raw little-endian [n, k]
