@@ -56,6 +56,7 @@ export interface ComponentsRunOptions {
 
 export interface ComponentsRunResult {
   stages: Record<'neurons' | 'heads' | 'diffVectors' | 'validation', 'ran' | 'skipped'>;
+  /** Time of each ranking in this invocation (0 when every stage using it was skipped), ms. */
   rankingMs: { neurons: number; heads: number };
   summary: ReturnType<typeof validationSummary>;
   validation: ConditionResult[];
@@ -170,11 +171,30 @@ export async function runComponents(options: ComponentsRunOptions): Promise<Comp
   try {
     // Neurons.
     const neuronsHash = hashJson({ stage: 'neurons@1', directions: directionsRecord.inputsHash, top });
-    const started = Date.now();
-    const neurons = rankNeurons(store, directions, weights);
-    rankingMs.neurons = Date.now() - started;
+    // Rankings are computed only when a stage that needs them runs (they read every stored row).
+    let neuronRanking: UnitStatistics | null = null;
+    let headRanking: UnitStatistics | null = null;
+    const rankedNeurons = (): UnitStatistics => {
+      if (!neuronRanking) {
+        const started = Date.now();
+        neuronRanking = rankNeurons(store, directions, weights);
+        rankingMs.neurons = Date.now() - started;
+        log(`neurons ranked in ${(rankingMs.neurons / 1000).toFixed(2)} s`);
+      }
+      return neuronRanking;
+    };
+    const rankedHeads = (): UnitStatistics => {
+      if (!headRanking) {
+        const started = Date.now();
+        headRanking = rankHeads(store, directions, weights);
+        rankingMs.heads = Date.now() - started;
+        log(`heads ranked in ${(rankingMs.heads / 1000).toFixed(2)} s (cached values, ${store.index.layers * weights.heads} heads)`);
+      }
+      return headRanking;
+    };
     if (!run.isStageDone('neurons', neuronsHash)) {
       run.invalidateStage('neurons');
+      const neurons = rankedNeurons();
       writeSafetensorsAtomic(run.path(NEURONS_TENSORS), statisticsTensors('', neurons), { format: 'emotion-circuits/neurons@1', site: 'blocks.{l}.mlp.hook_post', readout: 'a_n * (W_down^T v_e)_n, v_e = mlp-site direction' });
       writeJsonAtomic(run.path(NEURONS_JSON), {
         format: 'emotion-circuits/neurons@1',
@@ -185,17 +205,13 @@ export async function runComponents(options: ComponentsRunOptions): Promise<Comp
       run.completeStage('neurons', neuronsHash, [NEURONS_JSON, NEURONS_TENSORS]);
       stages.neurons = 'ran';
     }
-    log(`neurons ranked in ${(rankingMs.neurons / 1000).toFixed(2)} s`);
 
     // Heads, with the total effect of the top heads (later layers recomputed).
     const headsHash = hashJson({ stage: 'heads@1', directions: directionsRecord.inputsHash, top, totalEffectHeads, samples });
-    const headsStarted = Date.now();
-    const heads = rankHeads(store, directions, weights);
-    rankingMs.heads = Date.now() - headsStarted;
-    log(`heads ranked in ${(rankingMs.heads / 1000).toFixed(2)} s (cached values, ${store.index.layers * weights.heads} heads)`);
     let prompts: ValidationPrompts | null = null;
     if (!run.isStageDone('heads', headsHash)) {
       run.invalidateStage('heads');
+      const heads = rankedHeads();
       const m = await loadModel();
       prompts ??= validationPrompts(manifest, store, samples);
       const totalEffects: Record<string, Array<{ layer: number; head: number; importance: number; finalChange: Effect }>> = {};
@@ -240,7 +256,7 @@ export async function runComponents(options: ComponentsRunOptions): Promise<Comp
       run.invalidateStage('validation');
       const m = await loadModel();
       prompts ??= validationPrompts(manifest, store, samples);
-      validation = runValidation(m, prompts, directions, readDiffVectors(run.path(DIFF_VECTORS_FILE)), { neurons, heads }, { ks, seeds, lambda, layers, seed: manifest.seed, log });
+      validation = runValidation(m, prompts, directions, readDiffVectors(run.path(DIFF_VECTORS_FILE)), { neurons: rankedNeurons(), heads: rankedHeads() }, { ks, seeds, lambda, layers, seed: manifest.seed, log });
       writeJsonAtomic(run.path(VALIDATION_JSON), {
         format: 'emotion-circuits/validation@1',
         settings: { ks, seeds, lambda, samplesPerEmotion: samples, layers },
