@@ -8,7 +8,7 @@ import { compileInterventions } from '../src/interventions/compile.js';
 import { adapterFor } from '../src/model/adapters.js';
 import { layerHook } from '../src/model/hookNames.js';
 import type { LanguageModel } from '../src/model/languageModel.js';
-import { headImportances } from '../src/pipeline/headAttribution.js';
+import { headImportances } from '../src/pipeline/components/headAttribution.js';
 
 export interface HeadAttributionBench {
   heads: number;

@@ -6,8 +6,8 @@ import { JsBackend } from '../src/kernels/jsBackend.js';
 import { adapterFor } from '../src/model/adapters.js';
 import { LanguageModel } from '../src/model/languageModel.js';
 import { seededRandom } from '../src/model/sampling.js';
-import { headImportances, normedProjection } from '../src/pipeline/headAttribution.js';
-import { downProjectionReadout, meanContributions, topIndices } from '../src/pipeline/neuronAttribution.js';
+import { headImportances, normedProjection } from '../src/pipeline/components/headAttribution.js';
+import { downProjectionReadout, meanContributions, topIndices } from '../src/pipeline/components/neuronAttribution.js';
 import { SHARED_DIR, SHARED_SKIP_MESSAGE, sharedPath } from './helpers/shared.js';
 
 function randomArray(n: number, random: () => number): Float32Array {

@@ -12,10 +12,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SafetensorsReader } from '../src/model/safetensors.js';
-import { runDirections } from '../src/pipeline/directionsRun.js';
-import { EMOTIONS } from '../src/pipeline/emotions.js';
-import type { ConsistencyReport } from '../src/pipeline/consistency.js';
-import type { ActivationIndex, SampleRecord } from '../src/pipeline/collect.js';
+import { runDirections } from '../src/pipeline/directions/directionsRun.js';
+import { EMOTIONS } from '../src/emotions.js';
+import type { ConsistencyReport } from '../src/pipeline/directions/consistency.js';
+import type { ActivationIndex, SampleRecord } from '../src/pipeline/collection/collect.js';
 import { SHARED_DIR, SHARED_SKIP_MESSAGE, sharedPath } from './helpers/shared.js';
 import { writeRandomTwin } from './helpers/randomModel.js';
 

@@ -9,9 +9,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { SafetensorsReader } from '../src/model/safetensors.js';
-import { runComponents, type ComponentsRunResult } from '../src/pipeline/componentsRun.js';
-import { runDirections } from '../src/pipeline/directionsRun.js';
-import { EMOTIONS } from '../src/pipeline/emotions.js';
+import { runComponents, type ComponentsRunResult } from '../src/pipeline/components/componentsRun.js';
+import { runDirections } from '../src/pipeline/directions/directionsRun.js';
+import { EMOTIONS } from '../src/emotions.js';
 import { SHARED_DIR, SHARED_SKIP_MESSAGE, sharedPath } from './helpers/shared.js';
 
 describe('components on TinyStories-656K', { skip: SHARED_DIR ? false : SHARED_SKIP_MESSAGE }, () => {

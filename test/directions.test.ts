@@ -6,14 +6,14 @@ import * as path from 'node:path';
 import {
   centredEmotionMeans, centreWithinGroups, cosine, EMOTION_COUNT, nearestDirectionAccuracy, rowsByGroup,
   shuffleEmotionsWithinGroups, unitDirections, type RowLabels, type SiteActivations,
-} from '../src/pipeline/directions.js';
-import { fitPca, projectPoint } from '../src/pipeline/pca.js';
+} from '../src/pipeline/directions/directions.js';
+import { fitPca, projectPoint } from '../src/pipeline/directions/pca.js';
 import { seededRandom } from '../src/random.js';
-import { hashJson, writeJsonAtomic } from '../src/pipeline/atomicWrite.js';
-import { RunFolder } from '../src/pipeline/runStore.js';
-import { limitPerTheme } from '../src/pipeline/directionsRun.js';
+import { hashJson, writeJsonAtomic } from '../src/pipeline/run/atomicWrite.js';
+import { RunFolder } from '../src/pipeline/run/runStore.js';
+import { limitPerTheme } from '../src/pipeline/directions/directionsRun.js';
 import { formatDuration, formatRate, progressReporter } from '../src/cli/progress.js';
-import type { SevItem } from '../src/pipeline/sev.js';
+import type { SevItem } from '../src/pipeline/stimuli/sev.js';
 
 const E = EMOTION_COUNT;
 

@@ -4,12 +4,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatasetError } from '../src/errors.js';
-import { EMOTIONS, VALENCES } from '../src/pipeline/emotions.js';
-import { EMOTION_WORDS, findEmotionWords } from '../src/pipeline/emotionWords.js';
-import { instructedMessages, uninstructedMessages } from '../src/pipeline/prompts.js';
+import { EMOTIONS, VALENCES } from '../src/emotions.js';
+import { EMOTION_WORDS, findEmotionWords } from '../src/pipeline/stimuli/emotionWords.js';
+import { instructedMessages, uninstructedMessages } from '../src/pipeline/stimuli/prompts.js';
 import {
   builtinSevPath, canonicalSevJson, groupByTheme, loadSev, loadSevFile, parseSevJsonl, sevHash, splitItems, type SevItem,
-} from '../src/pipeline/sev.js';
+} from '../src/pipeline/stimuli/sev.js';
 import { SHARED_DIR, SHARED_SKIP_MESSAGE, sharedPath } from './helpers/shared.js';
 
 const THEMES = ['work', 'school', 'relationships', 'shopping', 'public-services', 'health', 'housing', 'travel'];

@@ -6,7 +6,7 @@
  * const progress = progressReporter('collect');
  * progress({ rowsDone: 10, rowsTotal: 100, rowsResumed: 0, chunksDone: 1, chunksTotal: 10 });
  */
-import type { CollectProgress } from '../pipeline/collect.js';
+import type { CollectProgress } from '../pipeline/collection/collect.js';
 
 export interface ProgressStream {
   write(text: string): unknown;

@@ -3,7 +3,7 @@
  * causal validation. Reuses the collected activations; runs the model only for interventions.
  */
 import { UsageError } from '../../errors.js';
-import { runComponents } from '../../pipeline/componentsRun.js';
+import { runComponents } from '../../pipeline/components/componentsRun.js';
 import { parseFlags, parseInteger, parseIntegerList, parseNumber } from '../args.js';
 
 export const COMPONENTS_USAGE = `emotion-circuits components --run RUN_DIR [--top 20] [--ks 1,2,4,8,16,32] [--seeds 3] [--lambda 1] [--samples 24] [--layers 0,1,…] [--quiet]

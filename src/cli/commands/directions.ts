@@ -4,7 +4,7 @@
  * manifest.json, activations/, directions.safetensors, consistency.json.
  */
 import { UsageError } from '../../errors.js';
-import { runDirections } from '../../pipeline/directionsRun.js';
+import { runDirections } from '../../pipeline/directions/directionsRun.js';
 import { parseFlags, parseInteger, resolveModelSpec } from '../args.js';
 import { progressReporter } from '../progress.js';
 

@@ -5,8 +5,8 @@
  */
 import { join } from 'node:path';
 import { modelFolderName } from '../../model/hub.js';
-import { runComponents } from '../../pipeline/componentsRun.js';
-import { runDirections } from '../../pipeline/directionsRun.js';
+import { runComponents } from '../../pipeline/components/componentsRun.js';
+import { runDirections } from '../../pipeline/directions/directionsRun.js';
 import { parseFlags, parseInteger, resolveModelSpec } from '../args.js';
 import { progressReporter } from '../progress.js';
 

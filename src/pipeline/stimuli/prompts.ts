@@ -2,7 +2,7 @@
  * The two prompt forms of the method (DESIGN.md §3, step 1), as chat messages. The strings are
  * fixed: changing a character changes every activation the pipeline reads, so the tests pin them.
  */
-import type { Emotion, Valence } from './emotions.js';
+import type { Emotion, Valence } from '../../emotions.js';
 import type { SevItem } from './sev.js';
 
 export interface ChatMessage {

@@ -10,9 +10,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DatasetError, UsageError } from '../errors.js';
-import { VALENCES, type Valence } from './emotions.js';
-import { seededRandom, shuffleInPlace } from '../random.js';
+import { DatasetError, UsageError } from '../../errors.js';
+import { VALENCES, type Valence } from '../../emotions.js';
+import { seededRandom, shuffleInPlace } from '../../random.js';
 
 export interface SevItem {
   /** Theme label, e.g. `work` (ours) or `Work/Job` (the paper's). */

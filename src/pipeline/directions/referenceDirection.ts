@@ -2,7 +2,7 @@
  * v_ref (DESIGN.md §3 step 6): the normalised sum of an emotion's MLP-site directions over the layers
  * at about 75–90 % depth — a stable read-out of "how much emotion e the final representation carries".
  */
-import type { SiteDirections } from './directionsStage.js';
+import type { SiteDirections } from './directionSet.js';
 
 /**
  * Layers l whose depth (l+1)/L lies in [0.75, 0.9]; when none does (shallow models), the single

@@ -6,7 +6,7 @@
  * const pca = fitPca(points, n, d, { components: 2, seed: 0 });
  * const [x, y] = projectPoint(pca, points.subarray(0, d));
  */
-import { seededRandom } from '../random.js';
+import { seededRandom } from '../../random.js';
 
 export interface Pca {
   readonly dim: number;

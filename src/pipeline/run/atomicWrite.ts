@@ -3,8 +3,8 @@
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import { writeFileAtomic } from '../atomicFile.js';
-import { encodeSafetensors, type F32TensorToWrite } from '../model/safetensors.js';
+import { writeFileAtomic } from '../../atomicFile.js';
+import { encodeSafetensors, type F32TensorToWrite } from '../../model/safetensors.js';
 
 export { writeFileAtomic };
 

@@ -12,9 +12,9 @@
  * const c = centredEmotionMeans(site, labels);          // [E, L, d]
  * const { directions, norms } = unitDirections(c, site.layers, site.width);
  */
-import { EmotionCircuitsError } from '../errors.js';
-import { EMOTIONS } from './emotions.js';
-import { seededRandom, shuffleInPlace } from '../random.js';
+import { EmotionCircuitsError } from '../../errors.js';
+import { EMOTIONS } from '../../emotions.js';
+import { seededRandom, shuffleInPlace } from '../../random.js';
 
 export const EMOTION_COUNT = EMOTIONS.length;
 

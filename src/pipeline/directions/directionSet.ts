@@ -7,13 +7,13 @@
  *
  * attn = blocks.{l}.hook_resid_mid, mlp = blocks.{l}.hook_resid_post.
  */
-import { EmotionCircuitsError } from '../errors.js';
-import { SafetensorsReader } from '../model/safetensors.js';
-import type { ActivationStore } from './activationStore.js';
-import type { ActivationSite, SampleRecord } from './collect.js';
-import { writeSafetensorsAtomic } from './atomicWrite.js';
+import { EmotionCircuitsError } from '../../errors.js';
+import { SafetensorsReader } from '../../model/safetensors.js';
+import type { ActivationStore } from '../collection/activationStore.js';
+import type { ActivationSite, SampleRecord } from '../collection/collect.js';
+import { writeSafetensorsAtomic } from '../run/atomicWrite.js';
 import { centredEmotionMeans, EMOTION_COUNT, unitDirections, type RowLabels, type SiteActivations } from './directions.js';
-import { EMOTIONS } from './emotions.js';
+import { EMOTIONS } from '../../emotions.js';
 
 export const DIRECTIONS_FILE = 'directions.safetensors';
 export const DIRECTION_SITES = ['attn', 'mlp'] as const;

@@ -24,14 +24,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { EmotionCircuitsError } from '../errors.js';
-import type { HookContext } from '../model/hooks.js';
-import type { LanguageModel } from '../model/languageModel.js';
-import type { Tensor } from '../model/tensor.js';
-import { sha256File, writeJsonAtomic, writeJsonlAtomic, writeSafetensorsAtomic } from './atomicWrite.js';
-import { EMOTIONS, VALENCES, type Emotion, type Valence } from './emotions.js';
-import { instructedMessages, uninstructedMessages, type ChatMessage } from './prompts.js';
-import type { SevItem, SevSplit } from './sev.js';
+import { EmotionCircuitsError } from '../../errors.js';
+import type { HookContext } from '../../model/hooks.js';
+import type { LanguageModel } from '../../model/languageModel.js';
+import type { Tensor } from '../../model/tensor.js';
+import { sha256File, writeJsonAtomic, writeJsonlAtomic, writeSafetensorsAtomic } from '../run/atomicWrite.js';
+import { EMOTIONS, VALENCES, type Emotion, type Valence } from '../../emotions.js';
+import { instructedMessages, uninstructedMessages, type ChatMessage } from '../stimuli/prompts.js';
+import type { SevItem, SevSplit } from '../stimuli/sev.js';
 
 export const ACTIVATIONS_DIR = 'activations';
 export const INDEX_FILE = 'index.json';

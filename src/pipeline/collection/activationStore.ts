@@ -9,10 +9,10 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { EmotionCircuitsError } from '../errors.js';
-import { SafetensorsReader } from '../model/safetensors.js';
+import { EmotionCircuitsError } from '../../errors.js';
+import { SafetensorsReader } from '../../model/safetensors.js';
 import { INDEX_FILE, SAMPLES_FILE, type ActivationIndex, type ActivationSite, type SampleRecord } from './collect.js';
-import type { SiteActivations } from './directions.js';
+import type { SiteActivations } from '../directions/directions.js';
 
 export class ActivationStore {
   private constructor(

@@ -3,12 +3,12 @@
  * Δz_e, the group-centred mean of `attn.hook_z`, per layer — the same grouping (scenario × valence)
  * and centring as the directions, but not normalised: they are the edits circuit modulation adds.
  */
-import { SafetensorsReader } from '../model/safetensors.js';
-import type { ActivationStore } from './activationStore.js';
-import { writeSafetensorsAtomic } from './atomicWrite.js';
-import { centredEmotionMeans } from './directions.js';
-import { labelledRows } from './directionsStage.js';
-import { EMOTIONS, type Emotion } from './emotions.js';
+import { SafetensorsReader } from '../../model/safetensors.js';
+import type { ActivationStore } from '../collection/activationStore.js';
+import { writeSafetensorsAtomic } from '../run/atomicWrite.js';
+import { centredEmotionMeans } from '../directions/directions.js';
+import { labelledRows } from '../directions/directionSet.js';
+import { EMOTIONS, type Emotion } from '../../emotions.js';
 
 export const DIFF_VECTORS_FILE = 'diff_vectors.safetensors';
 

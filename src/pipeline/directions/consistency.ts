@@ -18,16 +18,16 @@
  * - **pca**: 2-D PCA fitted on the group-centred train activations; coordinates of the
  *   group-centred test activations (with their emotion) and of the six directions.
  */
-import type { ActivationStore } from './activationStore.js';
+import type { ActivationStore } from '../collection/activationStore.js';
 import {
   centreBy, centreWithinGroups, cosine, EMOTION_COUNT, meanRow, nearestDirectionAccuracy, shuffleEmotionsWithinGroups,
 } from './directions.js';
 import {
   DIRECTION_SITES, labelledRows, SITE_ACTIVATION, SITE_HOOK, siteDirections, type DirectionSet, type DirectionSite, type LabelledRows, type SiteDirections,
-} from './directionsStage.js';
-import { EMOTIONS, VALENCES } from './emotions.js';
+} from './directionSet.js';
+import { EMOTIONS, VALENCES } from '../../emotions.js';
 import { fitPca, projectDirection, projectPoint } from './pca.js';
-import { seededRandom, shuffleInPlace } from '../random.js';
+import { seededRandom, shuffleInPlace } from '../../random.js';
 
 export const CONSISTENCY_FILE = 'consistency.json';
 

@@ -8,18 +8,18 @@
  *   enhancement: on uninstructed prompts (s should rise).
  * Neuron edits apply at the last prompt position, head edits at every position, as in modulation.
  */
-import type { Intervention } from '../interventions/intervention.js';
-import { compileInterventions } from '../interventions/compile.js';
-import { layerHook } from '../model/hookNames.js';
-import type { LanguageModel } from '../model/languageModel.js';
+import type { Intervention } from '../../interventions/intervention.js';
+import { compileInterventions } from '../../interventions/compile.js';
+import { layerHook } from '../../model/hookNames.js';
+import type { LanguageModel } from '../../model/languageModel.js';
 import type { UnitStatistics } from './componentRanking.js';
 import { topUnits } from './componentRanking.js';
 import { diffVector, type DiffVectors } from './diffVectors.js';
-import type { DirectionSet } from './directionsStage.js';
-import { EMOTIONS } from './emotions.js';
-import { seededRandom, shuffleInPlace } from '../random.js';
+import type { DirectionSet } from '../directions/directionSet.js';
+import { EMOTIONS } from '../../emotions.js';
+import { seededRandom, shuffleInPlace } from '../../random.js';
 import { probe, type ProbeResult, type ProbeSite } from './siteProbe.js';
-import { referenceDirection } from './referenceDirection.js';
+import { referenceDirection } from '../directions/referenceDirection.js';
 
 export type UnitKind = 'neurons' | 'heads';
 export type EditKind = 'ablate' | 'enhance';

@@ -13,7 +13,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EmotionCircuitsError } from '../errors.js';
+import { EmotionCircuitsError } from '../../errors.js';
 import { sha256File, writeJsonAtomic } from './atomicWrite.js';
 
 export const MANIFEST_FILE = 'manifest.json';

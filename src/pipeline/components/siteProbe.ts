@@ -6,9 +6,9 @@
  *                             that reads resid_post next (layer l+1's input norm, or the final norm)
  *   final:                    ⟨final hidden state (lm_head input), v_ref⟩
  */
-import type { Hook } from '../model/hooks.js';
-import { layerHook } from '../model/hookNames.js';
-import type { LanguageModel } from '../model/languageModel.js';
+import type { Hook } from '../../model/hooks.js';
+import { layerHook } from '../../model/hookNames.js';
+import type { LanguageModel } from '../../model/languageModel.js';
 import { normedProjection } from './headAttribution.js';
 
 export type ProbeSite = 'attn' | 'mlp';

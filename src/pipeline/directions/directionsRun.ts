@@ -12,19 +12,19 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { UsageError } from '../errors.js';
-import { Checkpoint } from '../model/checkpoint.js';
-import { LanguageModel } from '../model/languageModel.js';
-import { TextTokenizer } from '../tokenizer/tokenizer.js';
-import { ActivationStore } from './activationStore.js';
-import { hashJson, writeJsonAtomic } from './atomicWrite.js';
-import { ACTIVATIONS_DIR, buildPrompts, collectActivations, INDEX_FILE, SAMPLES_FILE, type CollectProgress, type PreparedPrompt } from './collect.js';
+import { UsageError } from '../../errors.js';
+import { Checkpoint } from '../../model/checkpoint.js';
+import { LanguageModel } from '../../model/languageModel.js';
+import { TextTokenizer } from '../../tokenizer/tokenizer.js';
+import { ActivationStore } from '../collection/activationStore.js';
+import { hashJson, writeJsonAtomic } from '../run/atomicWrite.js';
+import { ACTIVATIONS_DIR, buildPrompts, collectActivations, INDEX_FILE, SAMPLES_FILE, type CollectProgress, type PreparedPrompt } from '../collection/collect.js';
 import { computeConsistency, CONSISTENCY_FILE, type ConsistencyReport } from './consistency.js';
 import {
   DIRECTION_SITES, DIRECTIONS_FILE, labelledRows, readDirections, SITE_ACTIVATION, siteDirections, writeDirections, type DirectionSet,
-} from './directionsStage.js';
-import { hashModelFiles, RunFolder, toolVersion } from './runStore.js';
-import { groupByTheme, loadSev, sevHash, type SevItem, type SevSplit } from './sev.js';
+} from './directionSet.js';
+import { hashModelFiles, RunFolder, toolVersion } from '../run/runStore.js';
+import { groupByTheme, loadSev, sevHash, type SevItem, type SevSplit } from '../stimuli/sev.js';
 
 export interface DirectionsRunOptions {
   /** Local Hugging Face model folder. */

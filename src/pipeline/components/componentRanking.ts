@@ -4,9 +4,9 @@
  * direction, heads by the drop of s = ⟨RMSNorm(resid_mid)·g, v_e⟩ when the head is zeroed, computed
  * from cached values (see headAttribution.ts). Samples: train-split prompts instructed with emotion e.
  */
-import type { ActivationStore } from './activationStore.js';
-import type { DirectionSet } from './directionsStage.js';
-import { EMOTIONS, VALENCES } from './emotions.js';
+import type { ActivationStore } from '../collection/activationStore.js';
+import type { DirectionSet } from '../directions/directionSet.js';
+import { EMOTIONS, VALENCES } from '../../emotions.js';
 import { headImportances } from './headAttribution.js';
 import { downProjectionReadout, topIndices } from './neuronAttribution.js';
 
