@@ -85,6 +85,7 @@ describe('rules', () => {
 
   test('CAPITALS count 1.5×, stretched words 1.3×, and shouting without a cue is a little anger', () => {
     close(evidence('I am ANGRY').anger, 1.5, 'caps');
+    close(evidence('I am SO angry').anger, 2.4, 'caps intensifier');
     close(evidence('I am sooo happy').happiness, 1.6, '"sooo" is "so"');
     close(evidence('I am happyyyy').happiness, 1.3, 'stretched cue');
     close(evidence('STOP DOING THAT NOW').anger, 0.5, 'shouting');
