@@ -22,3 +22,5 @@ export { loadSev, parseSevJsonl, type SevItem } from './pipeline/stimuli/sev.js'
 export { runDirections, type DirectionsRunOptions, type DirectionsRunResult } from './pipeline/directions/directionsRun.js';
 export { runComponents, type ComponentsRunOptions, type ComponentsRunResult } from './pipeline/components/componentsRun.js';
 export { circuitInterventions, equivalentVectors, randomCircuit, readCircuit, runCircuits, runSublayers, type Circuit, type CircuitSettings } from './pipeline/circuits/index.js';
+export { createJudge, type CreateJudgeOptions, type JudgeKind } from './judge/createJudge.js';
+export type { CountingJudge, EmotionJudge, JudgeItem, JudgeOptions, JudgeStats, JudgeVerdict } from './judge/judge.js';
