@@ -8,10 +8,12 @@
  * `out` is overwritten. Arrays are Float32Array (training) or Float64Array (gradient checks).
  */
 
+import type { LinearBackend, MatmulForm } from '../../kernels/types.js';
+
 /** The element arrays of the gradient code: f32 for training, f64 for finite-difference checks. */
 export type Floats = Float32Array | Float64Array;
 
-export type MatmulForm = 'nt' | 'nn' | 'tn';
+export type { MatmulForm };
 
 /** out[M, N] = op(A)·op(B) (see the file comment); `out` must not alias `a` or `b`. */
 export type Matmul = (a: Floats, b: Floats, out: Floats, m: number, n: number, k: number, form: MatmulForm) => void;
@@ -64,3 +66,16 @@ export const jsMatmul: Matmul = (a, b, out, m, n, k, form) => {
     }
   }
 };
+
+/**
+ * The products of `backend` (the WebAssembly SIMD GEMM, threaded) for f32 arrays, jsMatmul for
+ * float64 arrays or a backend without `matmul`.
+ */
+export function backendMatmul(backend: LinearBackend): Matmul {
+  const fast = backend.matmul?.bind(backend);
+  if (!fast) return jsMatmul;
+  return (a, b, out, m, n, k, form) => {
+    if (a instanceof Float32Array && b instanceof Float32Array && out instanceof Float32Array) fast(a, b, out, m, n, k, form);
+    else jsMatmul(a, b, out, m, n, k, form);
+  };
+}
