@@ -36,7 +36,7 @@ export function wasmMatmul(ctx: MatmulContext, a: Float32Array, b: Float32Array,
     out.fill(0, 0, m * n);
     return;
   }
-  const { arena, kernelThreads } = ctx;
+  const { arena } = ctx;
   const kernels = arena.kernels;
   const panels = Math.ceil(n / 8);
   const ldc = panels * 8;
