@@ -53,7 +53,10 @@ test('gradients at every hook point, with seeds at several hooks (GQA, untied)',
     if (/mlp\.hook_(pre|post)/.test(name)) return dff;
     return d;
   };
-  const seedHooks: HookName[] = ['logits', 'blocks.1.attn.hook_z', 'blocks.0.mlp.hook_post', 'blocks.0.hook_resid_mid', 'blocks.1.hook_resid_pre', 'blocks.0.attn.hook_k'];
+  const seedHooks: HookName[] = [
+    'logits', 'blocks.1.attn.hook_z', 'blocks.0.mlp.hook_post', 'blocks.0.hook_resid_mid', 'blocks.1.hook_resid_pre', 'blocks.0.attn.hook_k',
+    'blocks.1.hook_mlp_out', 'blocks.0.hook_attn_out', 'ln_final.hook_normalized',
+  ];
   const seeds: HookValue[] = [];
   SEQUENCES.forEach((ids, s) => {
     for (const hook of seedHooks) seeds.push({ sequence: s, hook, values: randomF64(ids.length * widthOf(hook), random) });
