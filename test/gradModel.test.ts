@@ -100,3 +100,21 @@ test('weight gradients are skipped without `grads`, hook gradients unchanged', (
   assert.ok(a.hookGrads[0].get('blocks.0.attn.hook_z')!.every((x) => x === 0));
   assert.throws(() => model.backward(model.forward(SEQUENCES), {}), /no metric/);
 });
+
+test('logits at the loss positions only (forward with lossMasks) give the same loss and gradients', () => {
+  const model = randomModel({ ...BASE, tied: true }, 17);
+  const full = new Float64Array(model.layout.size);
+  const compact = new Float64Array(model.layout.size);
+  const a = model.backward(model.forward(SEQUENCES), { lossMasks: MASKS, grads: full, hooks: ['blocks.0.hook_resid_mid'] });
+  const tape = model.forward(SEQUENCES, { lossMasks: MASKS });
+  assert.equal(tape.logits.length, 6 * BASE.vocab, 'logits for the 6 counted positions only');
+  const b = model.backward(tape, { lossMasks: MASKS, grads: compact, hooks: ['blocks.0.hook_resid_mid'] });
+  assert.ok(Math.abs((a.loss as number) - (b.loss as number)) < 1e-12);
+  assert.equal(b.lossTokens, 6);
+  for (let i = 0; i < full.length; i++) assert.ok(Math.abs(full[i] - compact[i]) < 1e-12, `grad [${i}]`);
+  const ga = a.hookGrads[1].get('blocks.0.hook_resid_mid')!;
+  const gb = b.hookGrads[1].get('blocks.0.hook_resid_mid')!;
+  for (let i = 0; i < ga.length; i++) assert.ok(Math.abs(ga[i] - gb[i]) < 1e-12);
+  assert.throws(() => model.backward(tape, { lossMasks: [MASKS[0], Uint8Array.of(0, 1, 1, 0)] }), /lossMasks that forward/);
+  assert.throws(() => model.backward(tape, { lossMasks: MASKS, hooks: ['logits'] }), /without lossMasks/);
+});

@@ -185,8 +185,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     while (cursor.step < steps) {
       const stepStart = Date.now();
       const batch = batchIndices(data.length, batchSize, seed, cursor.epoch, cursor.batch).map((i) => data[i]);
-      const tape = model.forward(batch.map((e) => e.ids));
-      const { loss, lossTokens } = model.backward(tape, { lossMasks: batch.map((e) => e.lossMask), grads });
+      const lossMasks = batch.map((e) => e.lossMask);
+      const tape = model.forward(batch.map((e) => e.ids), { lossMasks });
+      const { loss, lossTokens } = model.backward(tape, { lossMasks, grads });
       const gradNorm = clipGradNorm(grads, gradClip);
       const lr = learningRate(cursor.step, steps, warmup, peak, minLr);
       adamWUpdate(params, grads, m, v, decay, cursor.step + 1, lr, adamW);

@@ -62,12 +62,26 @@ export interface Tape<F extends Floats> {
   readonly invFinal: F; //        [R]
   readonly xhatFinal: F; //       [R, d]  ln_final.hook_normalized
   readonly nFinal: F; //          [R, d]  input of lm_head
-  readonly logits: F; //          [R, V]
+  /** [R, V], or [Rh, V] for the rows in `headRows` only (forward with lossMasks). */
+  readonly logits: F;
+  /**
+   * With forward({ lossMasks }): the rows whose logits were computed (the counted positions), and
+   * the masks, which backward() must be given again; else null (logits for every row).
+   */
+  readonly headRows: Int32Array | null;
+  readonly lossMasks: readonly ArrayLike<number>[] | null;
+  /** The lm_head input of the rows that have logits: nFinal, or its `headRows` gathered [Rh, d]. */
+  readonly headInput: F;
 }
 
 export interface GradForwardOptions {
   /** Values added to activations at hook points (an "add" intervention; used to check hook gradients). */
   readonly edits?: readonly HookValue[];
+  /**
+   * Loss masks (as for backward): logits are then computed only at counted positions, which saves
+   * the lm_head products and softmax elsewhere (training). The tape has no full `logits` then.
+   */
+  readonly lossMasks?: readonly ArrayLike<number>[];
 }
 
 /** Reusable named buffers: a forward or backward pass allocates nothing once warmed up. */
@@ -231,13 +245,22 @@ export class GradModel<F extends Floats> {
     const invFinal = w.get('invFinal', R);
     const xhatFinal = w.get('xhatFinal', R * d);
     const nFinal = w.get('nFinal', R * d);
-    const logits = w.get('logits', R * V);
     rmsNormForward(resid, R, d, this.shape.eps, xhatFinal, invFinal);
     edits.addRows('ln_final.hook_normalized', xhatFinal, d);
     scaleByGain(xhatFinal, this.views.finalNorm, R, d, nFinal);
-    mm(nFinal, this.views.lmHead, logits, R, V, d, 'nt');
+    const lossMasks = options.lossMasks ?? null;
+    const headRows = lossMasks ? countedRows(lossMasks, spans) : null;
+    let headInput = nFinal;
+    if (headRows) {
+      if (edits.has('logits')) throw new UsageError('edits at logits need the full logits: do not pass lossMasks to forward()');
+      headInput = w.get('headInput', headRows.length * d);
+      headRows.forEach((row, i) => headInput.set(nFinal.subarray(row * d, (row + 1) * d), i * d));
+    }
+    const headCount = headRows ? headRows.length : R;
+    const logits = w.get('logits', headCount * V);
+    mm(headInput, this.views.lmHead, logits, headCount, V, d, 'nt');
     edits.addRows('logits', logits, V);
-    return { rows: R, spans, ids, layers, residFinal: resid, invFinal, xhatFinal, nFinal, logits };
+    return { rows: R, spans, ids, layers, residFinal: resid, invFinal, xhatFinal, nFinal, logits, headRows, lossMasks, headInput };
   }
 
   /**
@@ -254,7 +277,10 @@ export class GradModel<F extends Floats> {
     const rowsOf = (x: F, width: number): F => x.slice(span.rowStart * width, (span.rowStart + span.tokens) * width) as F;
     if (name === 'hook_embed') return rowsOf(tape.layers[0]?.residPre ?? tape.residFinal, d);
     if (name === 'ln_final.hook_normalized') return rowsOf(tape.xhatFinal, d);
-    if (name === 'logits') return rowsOf(tape.logits, vocab);
+    if (name === 'logits') {
+      if (tape.headRows) throw new UsageError('this tape has logits only at the loss positions (forward with lossMasks)');
+      return rowsOf(tape.logits, vocab);
+    }
     const parsed = parseLayerHook(name);
     if (!parsed || parsed.layer >= tape.layers.length) throw new UsageError(`unknown hook point ${name}`);
     const t = tape.layers[parsed.layer];
@@ -279,4 +305,19 @@ export class GradModel<F extends Floats> {
   backward(tape: Tape<F>, request: BackwardRequest<F>): BackwardResult<F> {
     return backward(this, tape, request);
   }
+}
+
+/**
+ * The stacked rows whose next-token prediction counts: position t of sequence s with
+ * lossMasks[s][t] ≠ 0 and t + 1 < T, in row order. Throws UsageError on masks of the wrong size.
+ */
+export function countedRows(lossMasks: readonly ArrayLike<number>[], spans: readonly SequenceSpan[]): Int32Array {
+  if (lossMasks.length !== spans.length) throw new UsageError(`${lossMasks.length} loss masks for ${spans.length} sequences`);
+  const rows: number[] = [];
+  spans.forEach((span, s) => {
+    const mask = lossMasks[s];
+    if (mask.length !== span.tokens) throw new UsageError(`loss mask ${s} has ${mask.length} entries, the sequence ${span.tokens} tokens`);
+    for (let t = 0; t + 1 < span.tokens; t++) if (mask[t] !== 0) rows.push(span.rowStart + t);
+  });
+  return Int32Array.from(rows);
 }
