@@ -132,3 +132,19 @@ test('the data order: each epoch is a seeded permutation, different from the las
   assert.notDeepEqual(epoch(4, 0), epoch(4, 1));
   assert.notDeepEqual(epoch(4, 0), epoch(5, 0));
 });
+
+test('training on 1 or 2 kernel threads gives the same bytes', async () => {
+  const params: Float32Array[] = [];
+  for (const threads of [1, 2]) {
+    const backend = await WasmBackend.create({ threads });
+    try {
+      const result = await train({
+        ...quiet, runDir: tmp(), shape: { ...SHAPE, d: 64, heads: 4, kvHeads: 2, dff: 96, vocab: 12 }, data: toyData(24, 6), steps: 3, batchSize: 12, backend,
+      });
+      params.push(result.params);
+    } finally {
+      await backend.dispose();
+    }
+  }
+  assert.ok(Buffer.from(params[0].buffer).equals(Buffer.from(params[1].buffer)));
+});
