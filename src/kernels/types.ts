@@ -41,6 +41,26 @@ export interface AttentionKernelShape {
  */
 export type WeightRowReader = (firstRow: number, rowCount: number, into: Uint8Array) => void;
 
+/**
+ * Forms of a plain matrix product out[M, N] = op(A)·op(B): 'nt' A [M, K]·(B [N, K])ᵀ,
+ * 'nn' A [M, K]·B [K, N], 'tn' (A [K, M])ᵀ·B [K, N].
+ */
+export type MatmulForm = 'nt' | 'nn' | 'tn';
+
+/** A sequence of a row-stacked training batch: its first row, T, and where its [H, T, T] probabilities start (floats). */
+export interface StackedSequence {
+  readonly rowStart: number;
+  readonly tokens: number;
+  readonly probsOffset: number;
+}
+
+/** Head layout of training attention. */
+export interface TrainAttentionShape {
+  readonly heads: number; //   H
+  readonly kvHeads: number; // Hkv
+  readonly headDim: number; // dh
+}
+
 export interface LinearBackend {
   readonly name: string;
   /**
@@ -63,6 +83,22 @@ export interface LinearBackend {
   attention?(q: Float32Array, keys: Float32Array, values: Float32Array, shape: AttentionKernelShape, z: Float32Array): void;
   /** Optional SwiGLU activation: out[i] = silu(gate[i]) · up[i] = gate[i] / (1 + e^−gate[i]) · up[i], f32 accuracy. */
   siluMul?(gate: Float32Array, up: Float32Array, out: Float32Array): void;
+  /**
+   * Optional plain f32 product on unpacked row-major arrays that change every call (training):
+   * out[M, N] = op(A)·op(B) in `form` (see MatmulForm). `out` is overwritten and must not alias.
+   */
+  matmul?(a: Float32Array, b: Float32Array, out: Float32Array, m: number, n: number, k: number, form: MatmulForm): void;
+  /**
+   * Optional causal GQA attention for training over row-stacked sequences (positions 0…T−1 each):
+   * q [R, H, dh], k and v [R, Hkv, dh] → probs (per sequence [H, T, T], zero above the diagonal)
+   * and z [R, H, dh].
+   */
+  attentionTrainForward?(q: Float32Array, k: Float32Array, v: Float32Array, sequences: readonly StackedSequence[], shape: TrainAttentionShape, probs: Float32Array, z: Float32Array): void;
+  /** Optional backward of attentionTrainForward: dz → dq [R, H, dh], dk and dv [R, Hkv, dh] (overwritten). */
+  attentionTrainBackward?(
+    dz: Float32Array, q: Float32Array, k: Float32Array, v: Float32Array, probs: Float32Array,
+    sequences: readonly StackedSequence[], shape: TrainAttentionShape, dq: Float32Array, dk: Float32Array, dv: Float32Array,
+  ): void;
   /** Frees every weight and stops worker threads. The backend is unusable afterwards. */
   dispose(): Promise<void>;
 }
