@@ -23,11 +23,14 @@ function gaussian(random: () => number): number {
 
 /**
  * Synthetic activations with a planted emotion signal: row (g, e) at layer l is
- * b_{g,l} (a large group offset) + s · u_{e,l} (the planted direction) + noise.
+ * b_{g,l} (a large group offset) + s · u_{e,l} (the planted direction) + noise. The planted
+ * directions come from `seed`; the groups and noise from `sampleSeed` (default: `seed`), so a
+ * held-out split shares the directions but none of the samples.
  */
-function planted(groups: number, layers: number, width: number, signal: number, seed: number): { x: SiteActivations; labels: RowLabels; u: Float64Array } {
-  const random = seededRandom(seed);
-  const u = new Float64Array(E * layers * width).map(() => gaussian(random));
+function planted(groups: number, layers: number, width: number, signal: number, seed: number, sampleSeed = seed): { x: SiteActivations; labels: RowLabels; u: Float64Array } {
+  const directionRandom = seededRandom(seed);
+  const u = new Float64Array(E * layers * width).map(() => gaussian(directionRandom));
+  const random = sampleSeed === seed ? directionRandom : seededRandom(sampleSeed);
   const rows = groups * E;
   const data = new Float32Array(rows * layers * width);
   const group: number[] = [];
@@ -113,10 +116,8 @@ test('held-out accuracy is high for planted directions and at chance for the per
   const layers = 2;
   const width = 24;
   const train = planted(60, layers, width, 1, 7);
-  // Same planted u (same seed → same u), fresh groups and noise for the test split.
-  const testSet = planted(60, layers, width, 1, 7);
-  const random = seededRandom(99);
-  for (let i = 0; i < testSet.x.data.length; i++) testSet.x.data[i] += gaussian(random);
+  // Same planted u (same direction seed), fresh groups and noise for the test split.
+  const testSet = planted(60, layers, width, 1, 7, 8);
   const real = unitDirections(centredEmotionMeans(train.x, train.labels), layers, width).directions;
   const centred = centreWithinGroups(testSet.x, testSet.labels.group);
   const acc = nearestDirectionAccuracy(centred, testSet.x.rows, layers, width, real, testSet.labels.emotion);
@@ -130,6 +131,22 @@ test('held-out accuracy is high for planted directions and at chance for the per
     permutedMean += nearestDirectionAccuracy(centred, testSet.x.rows, layers, width, dirs, testSet.labels.emotion).accuracy[0] / runs;
   }
   assert.ok(Math.abs(permutedMean - 1 / 6) < 0.06, `permutation accuracy ${permutedMean} ≈ 1/6`);
+});
+
+test('held-out means held out: with no planted signal, accuracy on a fresh split is at chance though the train split scores high', () => {
+  const layers = 1;
+  const width = 40;
+  const train = planted(8, layers, width, 0, 21, 22);
+  const directions = unitDirections(centredEmotionMeans(train.x, train.labels), layers, width).directions;
+  const accuracy = (set: typeof train): number =>
+    nearestDirectionAccuracy(centreWithinGroups(set.x, set.labels.group), set.x.rows, layers, width, directions, set.labels.emotion).accuracy[0];
+  // With 8 groups in 40 dimensions the directions fit the train noise: the train rows score far above chance.
+  assert.ok(accuracy(train) > 0.6, `train accuracy ${accuracy(train)}`);
+  // 25 held-out splits of the same size, each with its own sample seed (never the train's, 22):
+  // 1200 rows in all, SE of a chance accuracy ≈ 0.011.
+  const heldOutSeeds = Array.from({ length: 25 }, (_, k) => 100 + k);
+  const heldOut = heldOutSeeds.reduce((sum, sampleSeed) => sum + accuracy(planted(8, layers, width, 0, 21, sampleSeed)), 0) / heldOutSeeds.length;
+  assert.ok(Math.abs(heldOut - 1 / 6) < 0.04, `held-out accuracy ${heldOut} ≈ 1/6`);
 });
 
 test('shuffling within groups keeps each group\'s labels and is deterministic for a seed', () => {

@@ -28,6 +28,8 @@ import {
 import { EMOTIONS, VALENCES } from '../../emotions.js';
 import { fitPca, projectDirection, projectPoint } from './pca.js';
 import { seededRandom, shuffleInPlace } from '../../random.js';
+import type { DirectionsTwinReport } from './twinComparison.js';
+import type { ValenceAlignment } from './valenceAlignment.js';
 
 export const CONSISTENCY_FILE = 'consistency.json';
 
@@ -76,6 +78,10 @@ export interface ConsistencyReport {
   counts: { trainRows: number; trainGroups: number; testRows: number; testGroups: number };
   definitions: Record<string, string>;
   sites: Record<DirectionSite, SiteConsistency>;
+  /** Uninstructed-valence alignment of the model (valenceAlignment.ts), per site and layer. */
+  valenceAlignment?: ValenceAlignment['sites'];
+  /** The random-weight twin's figures and the paired comparison; null when the twin was not run. */
+  twin?: DirectionsTwinReport | null;
 }
 
 const round = (x: number): number => Math.round(x * 1e6) / 1e6;
