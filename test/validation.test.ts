@@ -43,7 +43,7 @@ test('random draws are averaged per prompt before the interval: n = prompts, t w
   const top = { site: Array.from({ length: prompts }, (_, i) => -1 - 0.1 * i + (i % 3) * 0.05), final: Array.from({ length: prompts }, (_, i) => 0.01 * i) };
   // Three seeds that drew the same (only) set: identical per-prompt values, as with heads k = 4 of 8.
   const draw = { site: Array.from({ length: prompts }, (_, i) => -0.2 - 0.1 * i + ((i * 7) % 5) * 0.03), final: Array.from({ length: prompts }, (_, i) => 0.02 * i) };
-  const stats = conditionStatistics('ablate', top, [draw, draw, draw], [[4, 5, 6, 7]], 1);
+  const stats = conditionStatistics('ablate', top, [draw, draw, draw], [[4, 5, 6, 7]], 1, { site: [1, 2, 3], final: [0, 0, 0] });
   assert.equal(stats.random.site.n, prompts, 'one value per prompt, not seeds × prompts');
   const random = tInterval(draw.site, T_975_11);
   close(stats.random.site.low, random.low, 'random low');
@@ -58,7 +58,7 @@ test('random draws are averaged per prompt before the interval: n = prompts, t w
 
   // Different draws: the per-prompt mean over draws, then the interval.
   const other = { site: draw.site.map((v, i) => v + (i % 2 === 0 ? 0.4 : -0.1)), final: draw.final };
-  const two = conditionStatistics('enhance', top, [draw, other], [[1], [2]], 5);
+  const two = conditionStatistics('enhance', top, [draw, other], [[1], [2]], 5, draw);
   const perPrompt = draw.site.map((v, i) => (v + other.site[i]) / 2);
   const enhanceMargin = tInterval(top.site.map((t, i) => t - perPrompt[i]), T_975_11);
   close(two.margin.site.low, enhanceMargin.low, 'enhance margin low');
@@ -76,18 +76,24 @@ test('summary counts wins and significant wins from the paired margin', () => {
   assert.deepEqual(summary['heads.ablate'], { wins: 2, significant: 1, total: 3 });
 });
 
-test('real vs twin: per-prompt margin differences on the same prompts, matched by condition', () => {
+test('real vs twin: per-prompt margin differences on the same prompts, matched by condition, each in its own scale', () => {
   const key = { emotion: 'anger', kind: 'neurons' as const, edit: 'ablate' as const, layer: 1, k: 2 };
   const realMargins = [0.5, 0.7, 0.4, 0.9, 0.6, 0.8];
   const twinMargins = [0.1, 0.2, 0.0, 0.3, 0.1, 0.2];
+  const unit = { site: 1, final: 1 };
   const [c] = compareWithTwin(
-    [{ ...key, promptMargins: { site: realMargins, final: realMargins } }, { ...key, k: 4, promptMargins: { site: [1], final: [1] } }],
-    [{ ...key, promptMargins: { site: twinMargins, final: twinMargins } }],
+    [{ ...key, promptMargins: { site: realMargins, final: realMargins }, scale: { site: 2, final: 1 } }, { ...key, k: 4, promptMargins: { site: [1], final: [1] }, scale: unit }],
+    [{ ...key, promptMargins: { site: twinMargins, final: twinMargins }, scale: { site: 0.5, final: 1 } }],
   );
-  const expected = tInterval(realMargins.map((r, i) => r - twinMargins[i]), 2.571); // t_{0.975, 5}
+  // Site margins in scale units: real / 2, twin / 0.5.
+  const expected = tInterval(realMargins.map((r, i) => r / 2 - twinMargins[i] / 0.5), 2.571); // t_{0.975, 5}
   close(c.site.low, expected.low, 'low');
   close(c.site.high, expected.high, 'high');
-  assert.equal(c.better, 'real');
-  const [reverse] = compareWithTwin([{ ...key, promptMargins: { site: twinMargins, final: twinMargins } }], [{ ...key, promptMargins: { site: realMargins, final: realMargins } }]);
+  assert.equal(c.better, 'neither');
+  const finalExpected = tInterval(realMargins.map((r, i) => r - twinMargins[i]), 2.571);
+  close(c.final.low, finalExpected.low, 'final low');
+  const [better] = compareWithTwin([{ ...key, promptMargins: { site: realMargins, final: realMargins }, scale: unit }], [{ ...key, promptMargins: { site: twinMargins, final: twinMargins }, scale: unit }]);
+  assert.equal(better.better, 'real');
+  const [reverse] = compareWithTwin([{ ...key, promptMargins: { site: twinMargins, final: twinMargins }, scale: unit }], [{ ...key, promptMargins: { site: realMargins, final: realMargins }, scale: unit }]);
   assert.equal(reverse.better, 'twin');
 });

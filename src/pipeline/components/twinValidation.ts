@@ -58,7 +58,7 @@ export async function validateTwin(
   return {
     definitions: {
       twin: 'random-weight twin of the model (twin/model): same config and tokenizer, weights N(0, 0.02^2), norm gains 1; its own directions, rankings and difference vectors; the same held-out prompts',
-      comparison: 'per condition: per-prompt margin of the model minus per-prompt margin of the twin (same prompts), mean and 95% t interval; better = real when the interval lies above 0, twin when below',
+      comparison: 'per condition: per-prompt margin of the model minus per-prompt margin of the twin (same prompts), each divided by its own model\'s scale (std over the prompts of the unedited s), mean and 95% t interval; better = real when the interval lies above 0, twin when below',
     },
     summary: validationSummary(conditions),
     comparisonSummary,

@@ -123,7 +123,7 @@ export function runValidation(
             };
             const others = Array.from({ length: stats.units }, (_, u) => u).filter((u) => !top.includes(u));
             const { draws, possible } = distinctDraws(others, k, options.seeds, conditionSeed(options.seed, [emotion, kind, edit, layer, k]));
-            const statistics = conditionStatistics(edit, measure(top), draws.map(measure), draws, possible);
+            const statistics = conditionStatistics(edit, measure(top), draws.map(measure), draws, possible, { site: [...baseline.site], final: [...baseline.final] });
             results.push({ emotion, kind, edit, layer, k, units: top, ...statistics });
           }
           options.log?.(`validated ${emotion} ${kind} layer ${layer} ${edit}`);

@@ -8,11 +8,13 @@
  *   share the prompts, so they are never counted as independent observations;
  * - top-k and random-k are compared on the same prompts: the per-prompt margin (ablate: random −
  *   top, so positive = the top units lower s more; enhance: top − random) gets a Student-t interval;
- * - a real model and its random-weight twin are compared the same way: per-prompt margin of the
- *   real model minus that of the twin, on the same prompts.
+ * - a real model and its random-weight twin are compared the same way on the same prompts, after
+ *   putting each model's margins in its own units: per-prompt margin divided by the standard
+ *   deviation of that model's unedited s over the prompts (the scale of s differs between models:
+ *   the twin's norm gains are 1), then real minus twin.
  */
 import { seededRandom } from '../../random.js';
-import { meanInterval, meanOverDraws, pairedDifferences, type MeanInterval } from '../stats/intervals.js';
+import { meanInterval, meanOverDraws, pairedDifferences, sampleStd, type MeanInterval } from '../stats/intervals.js';
 
 export type UnitKind = 'neurons' | 'heads';
 export type EditKind = 'ablate' | 'enhance';
@@ -39,6 +41,8 @@ export interface ConditionStatistics {
   margin: { site: MeanInterval; final: MeanInterval };
   /** The per-prompt margins themselves (so a twin can be compared prompt by prompt). */
   promptMargins: PromptChanges;
+  /** Standard deviation over the prompts of the unedited values (the model's own scale of s). */
+  scale: { site: number; final: number };
 }
 
 /** C(n, k), exact for small values, capped at 1e15. */
@@ -109,7 +113,9 @@ export function conditionSeed(base: number, parts: readonly (string | number)[])
  * The statistics of one condition from the top-k changes and one set of changes per random draw,
  * all measured on the same prompts in the same order.
  */
-export function conditionStatistics(edit: EditKind, top: PromptChanges, randomDraws: readonly PromptChanges[], draws: number[][], possibleDraws: number): ConditionStatistics {
+export function conditionStatistics(
+  edit: EditKind, top: PromptChanges, randomDraws: readonly PromptChanges[], draws: number[][], possibleDraws: number, baseline: PromptChanges,
+): ConditionStatistics {
   if (randomDraws.length === 0) throw new RangeError('conditionStatistics: no random draws');
   const randomSite = meanOverDraws(randomDraws.map((r) => r.site));
   const randomFinal = meanOverDraws(randomDraws.map((r) => r.final));
@@ -121,6 +127,7 @@ export function conditionStatistics(edit: EditKind, top: PromptChanges, randomDr
     random: { site: meanInterval(randomSite), final: meanInterval(randomFinal), draws, possibleDraws },
     margin: { site: meanInterval(promptMargins.site), final: meanInterval(promptMargins.final) },
     promptMargins,
+    scale: { site: sampleStd(baseline.site), final: sampleStd(baseline.final) },
   };
 }
 
@@ -155,7 +162,7 @@ export interface ConditionKey {
 }
 
 export interface TwinComparison extends ConditionKey {
-  /** Per-prompt margin on s, real minus twin (same prompts): mean and t interval. */
+  /** Per-prompt margin on s in each model's scale units, real minus twin (same prompts): mean and t interval. */
   site: MeanInterval;
   final: MeanInterval;
   /** 'real' when the interval on s lies above 0, 'twin' when below, 'neither' otherwise. */
@@ -164,17 +171,22 @@ export interface TwinComparison extends ConditionKey {
 
 const keyOf = (c: ConditionKey): string => `${c.emotion}|${c.kind}|${c.edit}|${c.layer}|${c.k}`;
 
-/** Compares the conditions present in both runs prompt by prompt (real margin − twin margin). */
-export function compareWithTwin(
-  real: readonly (ConditionKey & { promptMargins: PromptChanges })[], twin: readonly (ConditionKey & { promptMargins: PromptChanges })[],
-): TwinComparison[] {
+type Compared = ConditionKey & { promptMargins: PromptChanges; scale: { site: number; final: number } };
+
+/** Margins divided by the model's scale of s (left as they are when the scale is 0). */
+function scaled(values: number[], scale: number): number[] {
+  return scale > 0 ? values.map((v) => v / scale) : values;
+}
+
+/** Compares the conditions present in both runs prompt by prompt (real margin − twin margin, each in its own scale). */
+export function compareWithTwin(real: readonly Compared[], twin: readonly Compared[]): TwinComparison[] {
   const twinByKey = new Map(twin.map((c) => [keyOf(c), c]));
   const out: TwinComparison[] = [];
   for (const r of real) {
     const t = twinByKey.get(keyOf(r));
     if (!t) continue;
-    const site = meanInterval(pairedDifferences(r.promptMargins.site, t.promptMargins.site));
-    const final = meanInterval(pairedDifferences(r.promptMargins.final, t.promptMargins.final));
+    const site = meanInterval(pairedDifferences(scaled(r.promptMargins.site, r.scale.site), scaled(t.promptMargins.site, t.scale.site)));
+    const final = meanInterval(pairedDifferences(scaled(r.promptMargins.final, r.scale.final), scaled(t.promptMargins.final, t.scale.final)));
     const better = site.low > 0 ? 'real' : site.high < 0 ? 'twin' : 'neither';
     out.push({ emotion: r.emotion, kind: r.kind, edit: r.edit, layer: r.layer, k: r.k, site, final, better });
   }
