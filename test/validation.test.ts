@@ -92,6 +92,7 @@ test('real vs twin: per-prompt margin differences on the same prompts, matched b
   assert.equal(c.better, 'neither');
   const finalExpected = tInterval(realMargins.map((r, i) => r - twinMargins[i]), 2.571);
   close(c.final.low, finalExpected.low, 'final low');
+  close(c.siteRaw.low, finalExpected.low, 'raw site margins, unscaled');
   const [better] = compareWithTwin([{ ...key, promptMargins: { site: realMargins, final: realMargins }, scale: unit }], [{ ...key, promptMargins: { site: twinMargins, final: twinMargins }, scale: unit }]);
   assert.equal(better.better, 'real');
   const [reverse] = compareWithTwin([{ ...key, promptMargins: { site: twinMargins, final: twinMargins }, scale: unit }], [{ ...key, promptMargins: { site: realMargins, final: realMargins }, scale: unit }]);

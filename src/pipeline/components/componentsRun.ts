@@ -212,6 +212,7 @@ export async function runComponents(options: ComponentsRunOptions): Promise<Comp
       writeJsonAtomic(run.path(NEURONS_JSON), {
         format: 'emotion-circuits/neurons@1',
         definition: 'contribution of neuron n = mean over train prompts instructed with e of a_n * beta_n, beta = W_down^T v_e (MLP-site direction, same layer); a = mlp.hook_post at the last prompt token',
+        measuredBy: 'this is the direct, un-normalised contribution to <resid_post, v_e> (additive over neurons); validation.json measures s = <RMSNorm(resid_post) * g_next, v_e> instead (what the next layer reads): see validation.json definitions.neuronRankingVsMeasure',
         samplesPerEmotion: Object.fromEntries(EMOTIONS.map((e, i) => [e, neurons.samples[i]])),
         emotions: topTable(neurons, top, 'neuron'),
       });

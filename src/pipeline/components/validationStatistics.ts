@@ -165,7 +165,9 @@ export interface TwinComparison extends ConditionKey {
   /** Per-prompt margin on s in each model's scale units, real minus twin (same prompts): mean and t interval. */
   site: MeanInterval;
   final: MeanInterval;
-  /** 'real' when the interval on s lies above 0, 'twin' when below, 'neither' otherwise. */
+  /** The same on s in raw units (no scaling): the scale of s differs between the models, so read it with care. */
+  siteRaw: MeanInterval;
+  /** 'real' when the interval on s (scaled) lies above 0, 'twin' when below, 'neither' otherwise. */
   better: 'real' | 'twin' | 'neither';
 }
 
@@ -187,8 +189,9 @@ export function compareWithTwin(real: readonly Compared[], twin: readonly Compar
     if (!t) continue;
     const site = meanInterval(pairedDifferences(scaled(r.promptMargins.site, r.scale.site), scaled(t.promptMargins.site, t.scale.site)));
     const final = meanInterval(pairedDifferences(scaled(r.promptMargins.final, r.scale.final), scaled(t.promptMargins.final, t.scale.final)));
+    const siteRaw = meanInterval(pairedDifferences(r.promptMargins.site, t.promptMargins.site));
     const better = site.low > 0 ? 'real' : site.high < 0 ? 'twin' : 'neither';
-    out.push({ emotion: r.emotion, kind: r.kind, edit: r.edit, layer: r.layer, k: r.k, site, final, better });
+    out.push({ emotion: r.emotion, kind: r.kind, edit: r.edit, layer: r.layer, k: r.k, site, final, siteRaw, better });
   }
   return out;
 }

@@ -235,6 +235,8 @@ export function computeConsistency(store: ActivationStore, directions: Direction
       'accuracy.trainMeanCentred': 'as groupCentred, but delta = h minus the mean of all train instructed activations (no test-time grouping)',
       'accuracy.permutation': 'directions recomputed with emotion labels shuffled within each train group (seeded, `permutations` times); same test rows and rule; mean per layer, and every run. One run varies a lot (a strong signal maps each true emotion to one shuffled label, so a run scores about (fixed points of a random permutation)/6); read the mean',
       'accuracy.chance': '1/6',
+      valenceAlignment: 'uninstructed prompts (no emotion word; both splits, never used for the directions): per scenario, gap = score(positive event) - score(negative event), score = cos(d, v_happiness) - mean over sadness, anger, fear of cos(d, v_e), d = h minus the mean of the scenario\'s three uninstructed prompts; per site and layer: mean gap with 95% t interval over scenarios, share of scenarios with gap > 0',
+      twin: 'the same figures for a random-weight twin of the model, compared per test group / scenario (see twin.definitions); null when the twin was not run (--no-twin, or a model above 50M parameters without --twin)',
       pca: 'per layer: 2 principal axes of the group-centred train activations; coordinates of the group-centred test activations (emotion index into `emotions`) and of the unit directions; explainedVariance = share of total variance',
     },
     sites,
