@@ -8,6 +8,7 @@ import {
   shuffleEmotionsWithinGroups, unitDirections, type RowLabels, type SiteActivations,
 } from '../src/pipeline/directions/directions.js';
 import { fitPca, projectPoint } from '../src/pipeline/directions/pca.js';
+import { valenceGaps } from '../src/pipeline/directions/valenceAlignment.js';
 import { seededRandom } from '../src/random.js';
 import { hashJson, writeJsonAtomic } from '../src/pipeline/run/atomicWrite.js';
 import { RunFolder } from '../src/pipeline/run/runStore.js';
@@ -227,4 +228,24 @@ test('progress: a line per 10 % off a terminal, with an ETA', () => {
   assert.equal(formatDuration(3725), '1h02m');
   assert.equal(formatDuration(185), '3m05s');
   assert.equal(formatRate(0.25), '4.0 s/prompt');
+});
+
+test('uninstructed-valence gap: cos toward happiness minus cos toward sadness/anger/fear, positive minus negative event, hand-worked', () => {
+  // One layer, width 6, v_e = the e-th unit vector (EMOTIONS order: anger, sadness, happiness, fear, surprise, disgust).
+  const directions = new Float32Array(36);
+  for (let e = 0; e < 6; e++) directions[e * 6 + e] = 1;
+  // One scenario: positive, neutral, negative rows.
+  const positive = [1, 1, 4, 1, 1, 1];
+  const neutral = [1, 1, 1, 1, 1, 1];
+  const negative = [1, 4, 1, 1, 1, 1];
+  const x = { data: Float32Array.from([...positive, ...neutral, ...negative]), rows: 3, layers: 1, width: 6 };
+  const [[gap]] = valenceGaps(x, directions);
+  // mean = (1, 2, 2, 1, 1, 1); δ_pos = (0, −1, 2, 0, 0, 0), |δ| = √5; δ_neg = (0, 2, −1, 0, 0, 0), |δ| = √5.
+  // score_pos = 2/√5 − (−1/√5 + 0 + 0)/3; score_neg = −1/√5 − (2/√5)/3.
+  const scorePositive = 2 / Math.sqrt(5) + 1 / (3 * Math.sqrt(5));
+  const scoreNegative = -1 / Math.sqrt(5) - 2 / (3 * Math.sqrt(5));
+  assert.ok(Math.abs(gap - (scorePositive - scoreNegative)) < 1e-9, `gap ${gap}`);
+  // Swapping the events flips the sign.
+  const swapped = { ...x, data: Float32Array.from([...negative, ...neutral, ...positive]) };
+  assert.ok(Math.abs(valenceGaps(swapped, directions)[0][0] + gap) < 1e-9);
 });

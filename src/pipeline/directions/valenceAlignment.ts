@@ -15,7 +15,7 @@
 import type { ActivationStore } from '../collection/activationStore.js';
 import { EMOTIONS } from '../../emotions.js';
 import { meanInterval, type MeanInterval } from '../stats/intervals.js';
-import { cosine } from './directions.js';
+import { cosine, type SiteActivations } from './directions.js';
 import { SITE_ACTIVATION, type DirectionSet, type DirectionSite } from './directionSet.js';
 
 const POSITIVE_EMOTION = EMOTIONS.indexOf('happiness');
@@ -51,6 +51,26 @@ function uninstructedScenarios(store: ActivationStore): Array<{ positive: number
     .map((e) => ({ positive: e.positive!, neutral: e.neutral!, negative: e.negative! }));
 }
 
+/**
+ * The per-scenario gaps of one site, [L][S]: `x` holds 3 rows per scenario in the order positive,
+ * neutral, negative ([3·S, L, d]); `directions` is [E, L, d].
+ */
+export function valenceGaps(x: SiteActivations, directions: Float32Array): number[][] {
+  const { layers, width } = x;
+  const scenarios = x.rows / 3;
+  const delta = new Float64Array(width);
+  const score = (scenario: number, which: number, l: number): number => {
+    for (let i = 0; i < width; i++) {
+      let m = 0;
+      for (let v = 0; v < 3; v++) m += x.data[((3 * scenario + v) * layers + l) * width + i];
+      delta[i] = x.data[((3 * scenario + which) * layers + l) * width + i] - m / 3;
+    }
+    const toward = (e: number): number => cosine(delta, 0, directions, (e * layers + l) * width, width);
+    return toward(POSITIVE_EMOTION) - NEGATIVE_EMOTIONS.reduce((s, e) => s + toward(e), 0) / NEGATIVE_EMOTIONS.length;
+  };
+  return Array.from({ length: layers }, (_, l) => Array.from({ length: scenarios }, (_s, j) => score(j, 0, l) - score(j, 2, l)));
+}
+
 /** The measure in the module comment, for both sites and every layer. */
 export function valenceAlignment(store: ActivationStore, directions: DirectionSet): ValenceAlignment {
   const scenarios = uninstructedScenarios(store);
@@ -58,20 +78,7 @@ export function valenceAlignment(store: ActivationStore, directions: DirectionSe
   const gaps = {} as ValenceAlignment['gaps'];
   for (const site of ['attn', 'mlp'] as const) {
     const rows = scenarios.flatMap((s) => [s.positive, s.neutral, s.negative]);
-    const x = store.read(SITE_ACTIVATION[site], rows); // [3·S, L, d]
-    const { layers, width } = x;
-    const dirs = directions[site].directions; //          [E, L, d]
-    const delta = new Float64Array(width);
-    const score = (scenario: number, which: number, l: number): number => {
-      for (let i = 0; i < width; i++) {
-        let m = 0;
-        for (let v = 0; v < 3; v++) m += x.data[((3 * scenario + v) * layers + l) * width + i];
-        delta[i] = x.data[((3 * scenario + which) * layers + l) * width + i] - m / 3;
-      }
-      const toward = (e: number): number => cosine(delta, 0, dirs, (e * layers + l) * width, width);
-      return toward(POSITIVE_EMOTION) - NEGATIVE_EMOTIONS.reduce((s, e) => s + toward(e), 0) / NEGATIVE_EMOTIONS.length;
-    };
-    gaps[site] = Array.from({ length: layers }, (_, l) => scenarios.map((_s, j) => score(j, 0, l) - score(j, 2, l)));
+    gaps[site] = valenceGaps(store.read(SITE_ACTIVATION[site], rows), directions[site].directions);
     sites[site] = gaps[site].map((g) => ({
       gap: g.length > 0 ? meanInterval(g) : { mean: 0, low: 0, high: 0, n: 0 },
       positiveShare: g.length > 0 ? g.filter((v) => v > 0).length / g.length : 0,
