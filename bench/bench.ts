@@ -351,8 +351,10 @@ async function main(): Promise<void> {
       results.headAttribution = r;
       console.log(`Head importance  random Qwen2.5-0.5B shape, ${r.heads} heads, ${r.promptTokens}-token prompt, per sample`);
       table(['method', 'ms per sample', 'ratio'], [
-        ['cached values (all heads, all layers)', fmt(r.fastMsPerSample, 1), '1×'],
-        [`naive: one forward pass per head (${fmt(r.forwardMs, 0)} ms each)`, fmt(r.naiveMsPerSample, 0), `${fmt(r.speedup, 0)}× slower (target ≥ 100×)`],
+        ['old: cached-value arithmetic only (cache fill not counted)', fmt(r.fastMsPerSample, 1), '1×'],
+        [`old: naive, one whole forward pass per head (${fmt(r.forwardMs, 0)} ms each)`, fmt(r.naiveMsPerSample, 0), `${fmt(r.speedup, 0)}× slower`],
+        [`honest: cache-filling pass (${fmt(r.cacheFillMs, 0)} ms) + arithmetic`, fmt(r.honestFastMsPerSample, 0), '1×'],
+        ['honest: naive, one pass + layers l…L−1 per head of layer l', fmt(r.honestNaiveMsPerSample, 0), `${fmt(r.honestSpeedup, 1)}× slower`],
       ]);
       console.log('');
     } finally {

@@ -1,4 +1,12 @@
-/** Neuron and head attribution: the fast, cached-value formulas against explicit recomputation. */
+/**
+ * Neuron and head attribution and the measured projection s: the fast, cached-value formulas
+ * against explicit recomputation. The reference s is written out here (RMS, gain, projection), not
+ * taken from the module it checks:
+ *   s = Σ_i (x_i / √(mean_j x_j² + ε)) · g_i · v_i
+ * with g the gain of the norm that reads x next (post_attention_layernorm for resid_mid; the next
+ * layer's input_layernorm, or model.norm after the last layer, for resid_post), read from the
+ * checkpoint file by its Hugging Face name.
+ */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { compileInterventions } from '../src/interventions/compile.js';
@@ -6,12 +14,29 @@ import { JsBackend } from '../src/kernels/jsBackend.js';
 import { adapterFor } from '../src/model/adapters.js';
 import { LanguageModel } from '../src/model/languageModel.js';
 import { seededRandom } from '../src/model/sampling.js';
-import { headImportances, normedProjection } from '../src/pipeline/components/headAttribution.js';
+import { headImportances } from '../src/pipeline/components/headAttribution.js';
+import { SafetensorsReader } from '../src/model/safetensors.js';
 import { downProjectionReadout, meanContributions, topIndices } from '../src/pipeline/components/neuronAttribution.js';
 import { SHARED_DIR, SHARED_SKIP_MESSAGE, sharedPath } from './helpers/shared.js';
 
 function randomArray(n: number, random: () => number): Float32Array {
   return Float32Array.from({ length: n }, () => random() * 2 - 1);
+}
+
+/** s = ⟨RMSNorm(x) · g, v⟩, spelled out. */
+function referenceS(x: ArrayLike<number>, gain: ArrayLike<number>, eps: number, v: ArrayLike<number>): number {
+  const d = x.length;
+  let meanSquare = 0;
+  for (let i = 0; i < d; i++) meanSquare += x[i] * x[i];
+  meanSquare /= d;
+  const rms = Math.sqrt(meanSquare + eps);
+  let s = 0;
+  for (let i = 0; i < d; i++) {
+    const normalised = x[i] / rms;
+    const scaled = normalised * gain[i];
+    s += scaled * v[i];
+  }
+  return s;
 }
 
 test('β = W_downᵀ v and mean contributions match a direct double loop', () => {
@@ -49,9 +74,17 @@ test('fast head importance equals rebuilding o_proj without the head', () => {
   for (let h = 0; h < heads; h++) {
     const ablated = Array.from(residMid);
     for (let i = 0; i < d; i++) for (let j = 0; j < dh; j++) ablated[i] -= oWeight[i * heads * dh + h * dh + j] * z[h * dh + j];
-    const expected = normedProjection(residMid, gain, 1e-6, direction) - normedProjection(ablated, gain, 1e-6, direction);
+    const expected = referenceS(residMid, gain, 1e-6, direction) - referenceS(ablated, gain, 1e-6, direction);
     assert.ok(Math.abs(fast[h] - expected) < 1e-9, `head ${h}`);
   }
+});
+
+test('head importance: a large residual scale and a non-unit gain both matter (hand-sized example)', () => {
+  // d = 2, one head with dh = 1, W_o = [1, 0]ᵀ, z = [1]: the head writes (1, 0).
+  const residMid = Float32Array.from([3, 4]);
+  const fast = headImportances({ residMid, z: Float32Array.from([1]), oWeight: Float32Array.from([1, 0]), gain: Float32Array.from([2, 0.5]), eps: 0, direction: Float32Array.from([1, 0]), heads: 1 });
+  // s = 3·2/√(12.5) = 1.697056; without the head x = (2, 4): s = 2·2/√10 = 1.264911.
+  assert.ok(Math.abs(fast[0] - (6 / Math.sqrt(12.5) - 4 / Math.sqrt(10))) < 1e-12, `importance ${fast[0]}`);
 });
 
 const REAL_MODELS: Array<[string, string[]]> = [
@@ -61,10 +94,15 @@ const REAL_MODELS: Array<[string, string[]]> = [
 for (const [label, path] of REAL_MODELS) {
   describe(`fast head importance on ${label}`, { skip: SHARED_DIR ? false : SHARED_SKIP_MESSAGE }, () => {
     let model: LanguageModel;
+    let file: SafetensorsReader;
     before(async () => {
       model = await LanguageModel.load(sharedPath(...path), { backend: new JsBackend() });
+      file = SafetensorsReader.open(sharedPath(...path, 'model.safetensors'));
     });
-    after(async () => model.dispose());
+    after(async () => {
+      file.close();
+      await model.dispose();
+    });
 
     test(`${label}: equals the naive forward-pass ablation within 1e-4 relative`, () => {
       const { config } = model;
@@ -79,7 +117,7 @@ for (const [label, path] of REAL_MODELS) {
         const zName = `blocks.${l}.attn.hook_z` as const;
         const { activations } = model.run(ids, { cache: [residName, zName], logits: 'none' });
         const residMid = activations.get(residName)!.data.slice(last * d, (last + 1) * d);
-        const gain = model.weights.layers[l].postAttnNorm;
+        const gain = file.readF32(`model.layers.${l}.post_attention_layernorm.weight`);
         const fast = headImportances({
           residMid,
           z: activations.get(zName)!.data.slice(last * width, (last + 1) * width),
@@ -89,11 +127,11 @@ for (const [label, path] of REAL_MODELS) {
           direction,
           heads: config.numHeads,
         });
-        const base = normedProjection(residMid, gain, config.rmsNormEps, direction);
+        const base = referenceS(residMid, gain, config.rmsNormEps, direction);
         for (let h = 0; h < config.numHeads; h++) {
           const hooks = compileInterventions([{ hook: zName, op: 'zero', heads: [h] }], config);
           const ablated = model.run(ids, { hooks, cache: [residName], logits: 'none' }).activations.get(residName)!.data.slice(last * d, (last + 1) * d);
-          const naive = base - normedProjection(ablated, gain, config.rmsNormEps, direction);
+          const naive = base - referenceS(ablated, gain, config.rmsNormEps, direction);
           const scale = Math.max(Math.abs(naive), 1e-3 * Math.abs(base), 1e-6);
           assert.ok(Math.abs(fast[h] - naive) / scale < 1e-4, `layer ${l} head ${h}: fast ${fast[h]} naive ${naive}`);
         }

@@ -80,7 +80,8 @@ describe('trace and generate on TinyStories-656K', { skip: SHARED_DIR ? false : 
 
   test('start runs the main job (directions, then components) into a run folder', () => {
     const out = join(dir, 'start-run');
-    const result = cli(['start', '--model', sharedPath('models', 'tinystories-656k'), '--limit', '1', '--out', out]);
+    // --no-twin keeps this test short; the twin itself is covered by components.test.ts.
+    const result = cli(['start', '--model', sharedPath('models', 'tinystories-656k'), '--limit', '1', '--out', out, '--no-twin']);
     assert.equal(result.status, 0, result.stderr);
     assert.equal(result.stdout, `run folder: ${out}\n`);
     assert.match(result.stderr, /directions \(attn site\): best held-out accuracy/);
@@ -90,6 +91,11 @@ describe('trace and generate on TinyStories-656K', { skip: SHARED_DIR ? false : 
     }
     const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
     assert.deepEqual(Object.keys(manifest.stages).sort(), ['collect', 'consistency', 'diffVectors', 'directions', 'heads', 'neurons', 'validation']);
+    assert.equal(manifest.settings.twin, false);
+    assert.equal(JSON.parse(readFileSync(join(out, 'validation.json'), 'utf8')).twin, null);
+    const both = cli(['start', '--model', sharedPath('models', 'tinystories-656k'), '--out', out, '--twin', '--no-twin']);
+    assert.equal(both.status, 2, both.stderr);
+    assert.match(both.stderr, /--twin and --no-twin exclude each other/);
   });
 });
 

@@ -27,7 +27,7 @@ const CHANCE = 1 / 6;
 
 function args(out: string, dataset = sharedPath('data', 'sev-paper', 'sev.jsonl')): string[] {
   return ['--model', sharedPath('models', 'tinystories-656k'), '--dataset', dataset, '--out', out,
-    '--limit', '1', '--chunk', '16', '--batch', '8', '--permutations', '50', '--seed', '3'];
+    '--limit', '1', '--chunk', '16', '--batch', '8', '--permutations', '50', '--seed', '3', '--no-twin'];
 }
 
 interface Exit { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
@@ -179,7 +179,7 @@ test('control: a random-weight model of the same shape', { skip }, async (t) => 
   const dir = writeRandomTwin(sharedPath('models', 'tinystories-656k'), 1);
   const result = await runDirections({
     model: dir, dataset: sharedPath('data', 'sev-paper', 'sev.jsonl'), out: path.join(tmp, 'random'),
-    limit: 1, chunkSize: 64, permutations: 50, seed: 3,
+    limit: 1, chunkSize: 64, permutations: 50, seed: 3, twin: false,
   });
   for (const site of ['attn', 'mlp'] as const) {
     const acc = result.consistency.sites[site].accuracy;

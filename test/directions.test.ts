@@ -8,6 +8,7 @@ import {
   shuffleEmotionsWithinGroups, unitDirections, type RowLabels, type SiteActivations,
 } from '../src/pipeline/directions/directions.js';
 import { fitPca, projectPoint } from '../src/pipeline/directions/pca.js';
+import { valenceGaps } from '../src/pipeline/directions/valenceAlignment.js';
 import { seededRandom } from '../src/random.js';
 import { hashJson, writeJsonAtomic } from '../src/pipeline/run/atomicWrite.js';
 import { RunFolder } from '../src/pipeline/run/runStore.js';
@@ -23,11 +24,14 @@ function gaussian(random: () => number): number {
 
 /**
  * Synthetic activations with a planted emotion signal: row (g, e) at layer l is
- * b_{g,l} (a large group offset) + s · u_{e,l} (the planted direction) + noise.
+ * b_{g,l} (a large group offset) + s · u_{e,l} (the planted direction) + noise. The planted
+ * directions come from `seed`; the groups and noise from `sampleSeed` (default: `seed`), so a
+ * held-out split shares the directions but none of the samples.
  */
-function planted(groups: number, layers: number, width: number, signal: number, seed: number): { x: SiteActivations; labels: RowLabels; u: Float64Array } {
-  const random = seededRandom(seed);
-  const u = new Float64Array(E * layers * width).map(() => gaussian(random));
+function planted(groups: number, layers: number, width: number, signal: number, seed: number, sampleSeed = seed): { x: SiteActivations; labels: RowLabels; u: Float64Array } {
+  const directionRandom = seededRandom(seed);
+  const u = new Float64Array(E * layers * width).map(() => gaussian(directionRandom));
+  const random = sampleSeed === seed ? directionRandom : seededRandom(sampleSeed);
   const rows = groups * E;
   const data = new Float32Array(rows * layers * width);
   const group: number[] = [];
@@ -113,10 +117,8 @@ test('held-out accuracy is high for planted directions and at chance for the per
   const layers = 2;
   const width = 24;
   const train = planted(60, layers, width, 1, 7);
-  // Same planted u (same seed → same u), fresh groups and noise for the test split.
-  const testSet = planted(60, layers, width, 1, 7);
-  const random = seededRandom(99);
-  for (let i = 0; i < testSet.x.data.length; i++) testSet.x.data[i] += gaussian(random);
+  // Same planted u (same direction seed), fresh groups and noise for the test split.
+  const testSet = planted(60, layers, width, 1, 7, 8);
   const real = unitDirections(centredEmotionMeans(train.x, train.labels), layers, width).directions;
   const centred = centreWithinGroups(testSet.x, testSet.labels.group);
   const acc = nearestDirectionAccuracy(centred, testSet.x.rows, layers, width, real, testSet.labels.emotion);
@@ -130,6 +132,22 @@ test('held-out accuracy is high for planted directions and at chance for the per
     permutedMean += nearestDirectionAccuracy(centred, testSet.x.rows, layers, width, dirs, testSet.labels.emotion).accuracy[0] / runs;
   }
   assert.ok(Math.abs(permutedMean - 1 / 6) < 0.06, `permutation accuracy ${permutedMean} ≈ 1/6`);
+});
+
+test('held-out means held out: with no planted signal, accuracy on a fresh split is at chance though the train split scores high', () => {
+  const layers = 1;
+  const width = 40;
+  const train = planted(8, layers, width, 0, 21, 22);
+  const directions = unitDirections(centredEmotionMeans(train.x, train.labels), layers, width).directions;
+  const accuracy = (set: typeof train): number =>
+    nearestDirectionAccuracy(centreWithinGroups(set.x, set.labels.group), set.x.rows, layers, width, directions, set.labels.emotion).accuracy[0];
+  // With 8 groups in 40 dimensions the directions fit the train noise: the train rows score far above chance.
+  assert.ok(accuracy(train) > 0.6, `train accuracy ${accuracy(train)}`);
+  // 25 held-out splits of the same size, each with its own sample seed (never the train's, 22):
+  // 1200 rows in all, SE of a chance accuracy ≈ 0.011.
+  const heldOutSeeds = Array.from({ length: 25 }, (_, k) => 100 + k);
+  const heldOut = heldOutSeeds.reduce((sum, sampleSeed) => sum + accuracy(planted(8, layers, width, 0, 21, sampleSeed)), 0) / heldOutSeeds.length;
+  assert.ok(Math.abs(heldOut - 1 / 6) < 0.04, `held-out accuracy ${heldOut} ≈ 1/6`);
 });
 
 test('shuffling within groups keeps each group\'s labels and is deterministic for a seed', () => {
@@ -210,4 +228,24 @@ test('progress: a line per 10 % off a terminal, with an ETA', () => {
   assert.equal(formatDuration(3725), '1h02m');
   assert.equal(formatDuration(185), '3m05s');
   assert.equal(formatRate(0.25), '4.0 s/prompt');
+});
+
+test('uninstructed-valence gap: cos toward happiness minus cos toward sadness/anger/fear, positive minus negative event, hand-worked', () => {
+  // One layer, width 6, v_e = the e-th unit vector (EMOTIONS order: anger, sadness, happiness, fear, surprise, disgust).
+  const directions = new Float32Array(36);
+  for (let e = 0; e < 6; e++) directions[e * 6 + e] = 1;
+  // One scenario: positive, neutral, negative rows.
+  const positive = [1, 1, 4, 1, 1, 1];
+  const neutral = [1, 1, 1, 1, 1, 1];
+  const negative = [1, 4, 1, 1, 1, 1];
+  const x = { data: Float32Array.from([...positive, ...neutral, ...negative]), rows: 3, layers: 1, width: 6 };
+  const [[gap]] = valenceGaps(x, directions);
+  // mean = (1, 2, 2, 1, 1, 1); δ_pos = (0, −1, 2, 0, 0, 0), |δ| = √5; δ_neg = (0, 2, −1, 0, 0, 0), |δ| = √5.
+  // score_pos = 2/√5 − (−1/√5 + 0 + 0)/3; score_neg = −1/√5 − (2/√5)/3.
+  const scorePositive = 2 / Math.sqrt(5) + 1 / (3 * Math.sqrt(5));
+  const scoreNegative = -1 / Math.sqrt(5) - 2 / (3 * Math.sqrt(5));
+  assert.ok(Math.abs(gap - (scorePositive - scoreNegative)) < 1e-9, `gap ${gap}`);
+  // Swapping the events flips the sign.
+  const swapped = { ...x, data: Float32Array.from([...negative, ...neutral, ...positive]) };
+  assert.ok(Math.abs(valenceGaps(swapped, directions)[0][0] + gap) < 1e-9);
 });

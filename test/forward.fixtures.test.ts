@@ -1,7 +1,10 @@
 /**
  * The correctness oracle: every hook point, the logits and the greedy continuations of the
  * shared fixtures (fixtures/README.md), with the recommended tolerances, on the JS and the wasm
- * backends, with and without the KV cache.
+ * backends, with and without the KV cache: for every case, a half-prompt prefill and then one
+ * token at a time through the cache must reproduce every hook point's rows (the pattern's row
+ * over the keys seen so far) and the logits; greedy ids are checked through the cache for every
+ * fixture model whose cases have them.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -98,45 +101,77 @@ for (const backendKind of ['js', 'wasm'] as const) {
         }
       });
 
-      test(`${fixture}: KV-cached decoding reproduces the full-recompute logits at every position`, async () => {
+      test(`${fixture}: KV-cached prefill and decoding reproduce every hook point and the logits, every case`, async () => {
         const model = await LanguageModel.load(modelDir(), { backend });
         try {
-          const c = readCases(fixture)[0];
-          const full = model.run(c.ids).logits!;
-          const V = model.config.vocabSize;
-          const cache = new KVCache(model.config.numLayers, model.config.numKvHeads * model.config.headDim);
-          // Prefill half, then one token at a time.
-          const split = Math.max(1, Math.floor(c.ids.length / 2));
-          const first = model.forward([{ ids: c.ids.slice(0, split), cache }])[0].logits!;
-          assertHookClose('logits', first.data, full.data.subarray(0, split * V), `${fixture} prefill`);
-          for (let t = split; t < c.ids.length; t++) {
-            const step = model.forward([{ ids: [c.ids[t]], cache }])[0].logits!;
-            const diff = compare(step.data, full.data.subarray(t * V, (t + 1) * V));
-            assert.ok(diff.relL2 <= 1e-5, `${fixture} decode position ${t}: rel L2 ${diff.relL2}`);
+          const names = allHookNames(model.config.numLayers);
+          for (const c of readCases(fixture)) {
+            const reference = SafetensorsReader.open(sharedPath('fixtures', fixture, `${c.name}.safetensors`));
+            const T = c.ids.length;
+            const cache = new KVCache(model.config.numLayers, model.config.numKvHeads * model.config.headDim);
+            // Prefill half, then one token at a time; each step's rows are positions [start, start + n).
+            const split = Math.max(1, Math.floor(T / 2));
+            const steps: Array<[number, number[]]> = [[0, c.ids.slice(0, split)], ...c.ids.slice(split).map((id, i): [number, number[]] => [split + i, [id]])];
+            for (const [start, ids] of steps) {
+              const [out] = model.forward([{ ids, cache }], { cache: ['*'] });
+              const n = ids.length;
+              for (const name of names) {
+                const expected = reference.readF32(name);
+                const label = `${fixture}/${c.name} cached rows ${start}..${start + n - 1}`;
+                if (name === 'logits') {
+                  const V = model.config.vocabSize;
+                  assertHookClose(name, out.logits!.data, expected.subarray(start * V, (start + n) * V), label);
+                  continue;
+                }
+                const actual = out.activations.get(name);
+                assert.ok(actual, `${label}: engine did not cache ${name}`);
+                if (name.endsWith('hook_pattern')) {
+                  // [H, n, start + n] against rows start.. of the reference [H, T, T], keys 0..start+n−1.
+                  const H = actual.shape[0];
+                  const keys = start + n;
+                  assert.deepEqual([...actual.shape], [H, n, keys], `${label} ${name} shape`);
+                  const rows = new Float32Array(H * n * keys);
+                  for (let h = 0; h < H; h++) for (let t = 0; t < n; t++) rows.set(expected.subarray((h * T + start + t) * T, (h * T + start + t) * T + keys), (h * n + t) * keys);
+                  assertHookClose(name, actual.data, rows, label);
+                } else {
+                  const rowSize = expected.length / T;
+                  assert.equal(actual.shape[0], n, `${label} ${name} rows`);
+                  assertHookClose(name, actual.data, expected.subarray(start * rowSize, (start + n) * rowSize), label);
+                }
+              }
+            }
+            reference.close();
+          }
+        } finally {
+          await model.dispose();
+        }
+      });
+
+      test(`${fixture}: greedy continuations are exact, with and without the KV cache (cases with greedy ids)`, async (t) => {
+        const cases = readCases(fixture).filter((c) => c.greedy_ids);
+        if (cases.length === 0) {
+          t.skip(`the ${fixture} fixture has no greedy ids`);
+          return;
+        }
+        const model = await LanguageModel.load(modelDir(), { backend });
+        try {
+          for (const c of cases) {
+            // Full recomputation each step, as the reference did.
+            const ids = [...c.ids];
+            for (let i = 0; i < c.greedy_ids!.length; i++) ids.push(argmax(model.run(ids, { logits: 'last' }).logits!.data));
+            assert.deepEqual(ids.slice(c.ids.length), c.greedy_ids, `${c.name} full recompute`);
+            // KV cache; EOS must not stop the run, as in the reference.
+            const [generation] = model.generate([c.ids], { maxNewTokens: c.greedy_ids!.length, stopTokenIds: [] });
+            assert.deepEqual(generation.ids, c.greedy_ids, `${c.name} KV cache`);
+            if (c.greedy_text !== undefined) {
+              const text = model.decode([...c.ids, ...generation.ids]).slice(model.decode(c.ids).length);
+              assert.equal(text, c.greedy_text, `${c.name} text`);
+            }
           }
         } finally {
           await model.dispose();
         }
       });
     }
-
-    test('tinystories-656k: greedy continuations are exact, with and without the KV cache', async () => {
-      const model = await LanguageModel.load(sharedPath('models', 'tinystories-656k'), { backend });
-      try {
-        for (const c of readCases('tinystories-656k')) {
-          // Full recomputation each step, as the reference did.
-          const ids = [...c.ids];
-          for (let i = 0; i < c.greedy_ids!.length; i++) ids.push(argmax(model.run(ids, { logits: 'last' }).logits!.data));
-          assert.deepEqual(ids.slice(c.ids.length), c.greedy_ids, `${c.name} full recompute`);
-          // KV cache; EOS must not stop the run, as in the reference.
-          const [generation] = model.generate([c.ids], { maxNewTokens: c.greedy_ids!.length, stopTokenIds: [] });
-          assert.deepEqual(generation.ids, c.greedy_ids, `${c.name} KV cache`);
-          const text = model.decode([...c.ids, ...generation.ids]).slice(model.decode(c.ids).length);
-          assert.equal(text, c.greedy_text, `${c.name} text`);
-        }
-      } finally {
-        await model.dispose();
-      }
-    });
   });
 }

@@ -57,3 +57,9 @@ export function parseIntegerList(command: string, name: string, value: string | 
     return n;
   });
 }
+
+/** --twin / --no-twin → true / false; neither → undefined (the command's default); both is an error. */
+export function twinFlag(command: string, twin: boolean | undefined, noTwin: boolean | undefined): boolean | undefined {
+  if (twin && noTwin) throw new UsageError(`${command}: --twin and --no-twin exclude each other`);
+  return twin ? true : noTwin ? false : undefined;
+}

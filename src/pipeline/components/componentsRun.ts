@@ -27,6 +27,8 @@ import { probe } from './siteProbe.js';
 import { referenceDirection } from '../directions/referenceDirection.js';
 import { hashModelFiles, RunFolder, type Manifest } from '../run/runStore.js';
 import { effect, runValidation, validationSummary, type ConditionResult, type Effect, type ValidationPrompts } from './validation.js';
+import { validateTwin, type TwinValidationReport } from './twinValidation.js';
+import { TWIN_DIR } from '../directions/directionsRun.js';
 
 export const NEURONS_JSON = 'neurons.json';
 export const NEURONS_TENSORS = 'neurons.safetensors';
@@ -49,6 +51,11 @@ export interface ComponentsRunOptions {
   readonly layers?: readonly number[];
   /** Heads (per emotion, ranked over all layers) whose total effect is measured. Default 8. */
   readonly totalEffectHeads?: number;
+  /**
+   * Validate the random-weight twin too (needs a run whose `directions` made the twin). Default:
+   * whenever the run has the twin. `true` on a run without one is an error.
+   */
+  readonly twin?: boolean;
   readonly log?: (line: string) => void;
 }
 
@@ -58,6 +65,8 @@ export interface ComponentsRunResult {
   rankingMs: { neurons: number; heads: number };
   summary: ReturnType<typeof validationSummary>;
   validation: ConditionResult[];
+  /** The twin's validation and the comparison; null without a twin. */
+  twin: TwinValidationReport | null;
 }
 
 /** Reads the per-layer weights the rankings need straight from the checkpoint (no model load). */
@@ -148,6 +157,10 @@ export async function runComponents(options: ComponentsRunOptions): Promise<Comp
   const layers = options.layers ?? Array.from({ length: store.index.layers }, (_, l) => l);
   if (layers.some((l) => !Number.isInteger(l) || l < 0 || l >= store.index.layers)) throw new UsageError(`components: --layers must be within [0, ${store.index.layers})`);
 
+  const twinRecord = manifest.stages['twin.directions'];
+  if (options.twin === true && !twinRecord) throw new UsageError('components: --twin needs a run whose `directions` computed the random-weight twin (run `directions --twin`)');
+  const withTwin = options.twin !== false && twinRecord !== undefined;
+
   const stages: ComponentsRunResult['stages'] = { neurons: 'skipped', heads: 'skipped', diffVectors: 'skipped', validation: 'skipped' };
   const rankingMs = { neurons: 0, heads: 0 };
   const checkpoint = Checkpoint.open(manifest.model.dir);
@@ -185,6 +198,7 @@ export async function runComponents(options: ComponentsRunOptions): Promise<Comp
       writeJsonAtomic(run.path(NEURONS_JSON), {
         format: 'emotion-circuits/neurons@1',
         definition: 'contribution of neuron n = mean over train prompts instructed with e of a_n * beta_n, beta = W_down^T v_e (MLP-site direction, same layer); a = mlp.hook_post at the last prompt token',
+        measuredBy: 'this is the direct, un-normalised contribution to <resid_post, v_e> (additive over neurons); validation.json measures s = <RMSNorm(resid_post) * g_next, v_e> instead (what the next layer reads): see validation.json definitions.neuronRankingVsMeasure',
         samplesPerEmotion: Object.fromEntries(EMOTIONS.map((e, i) => [e, neurons.samples[i]])),
         emotions: topTable(neurons, top, 'neuron'),
       });
@@ -236,33 +250,45 @@ export async function runComponents(options: ComponentsRunOptions): Promise<Comp
     }
 
     // Validation.
-    const validationHash = hashJson({ stage: 'validation@1', neuronsHash, headsHash, diffHash, ks, seeds, lambda, samples, layers, seed: manifest.seed });
+    const validationHash = hashJson({
+      stage: 'validation@2', neuronsHash, headsHash, diffHash, ks, seeds, lambda, samples, layers, seed: manifest.seed, twin: withTwin ? twinRecord.inputsHash : null,
+    });
     let validation: ConditionResult[];
+    let twin: TwinValidationReport | null = null;
     if (!run.isStageDone('validation', validationHash)) {
       run.invalidateStage('validation');
       const m = await loadModel();
       prompts ??= validationPrompts(manifest, store, samples);
-      validation = runValidation(m, prompts, directions, readDiffVectors(run.path(DIFF_VECTORS_FILE)), { neurons: rankedNeurons(), heads: rankedHeads() }, { ks, seeds, lambda, layers, seed: manifest.seed, log });
+      const validationOptions = { ks, seeds, lambda, layers, seed: manifest.seed, log };
+      validation = runValidation(m, prompts, directions, readDiffVectors(run.path(DIFF_VECTORS_FILE)), { neurons: rankedNeurons(), heads: rankedHeads() }, validationOptions);
+      if (withTwin) twin = await validateTwin(run.path(TWIN_DIR), checkpointComponentWeights, prompts, validation, validationOptions);
       writeJsonAtomic(run.path(VALIDATION_JSON), {
-        format: 'emotion-circuits/validation@1',
+        format: 'emotion-circuits/validation@2',
         settings: { ks, seeds, lambda, samplesPerEmotion: samples, layers },
         definitions: {
           site: 'neurons: s = <RMSNorm(resid_post[l]) * gain of the next norm, v_e (MLP site)>; heads: s = <RMSNorm(resid_mid[l]) * post_attention_layernorm, v_e (attention site)>; last prompt token',
           final: '<final hidden state (lm_head input)[last], v_ref>, v_ref = normalised sum of the directions of both sites at 75-90% depth, sign-aligned',
           ablate: 'zero the units (neurons at the last position, heads at every position); held-out prompts instructed with e',
           enhance: 'add lambda * (Δμ_e on neurons | Δz_e on heads) on the units; held-out uninstructed prompts',
-          random: `${seeds} draws of k units of the same layer outside the top k, pooled`,
-          interval: '95% normal interval over prompts',
+          random: `up to ${seeds} distinct draws of k units of the same layer outside the top k (random.draws lists them; fewer when only random.possibleDraws = C(units - k, k) exist); per prompt, the change is averaged over the draws`,
+          margin: 'per prompt, on the same prompts: ablate = random change - top change (positive: the top units lower s more); enhance = top change - random change; promptMargins lists them',
+          interval: '95% Student-t interval over prompts (n = prompts; draws are never counted as observations)',
+          summary: 'wins = conditions with mean margin on s > 0; significant = conditions whose margin interval lies above 0',
+          neuronRankingVsMeasure: 'neurons are ranked by their direct contribution a_n (W_down^T v_e)_n to <resid_post, v_e> (un-normalised, additive over neurons); validation measures s = <RMSNorm(resid_post) * g_next, v_e>, what the next layer reads. They differ by the per-prompt RMS factor and the gain g_next; the validation tests whether the linear attribution predicts the effect on the normalised read-out',
         },
         summary: validationSummary(validation),
+        twin: twin ? { summary: twin.summary, comparisonSummary: twin.comparisonSummary, statements: twin.statements, definitions: twin.definitions, comparison: twin.comparison, conditions: twin.conditions } : null,
         conditions: validation,
       });
       run.completeStage('validation', validationHash, [VALIDATION_JSON]);
       stages.validation = 'ran';
     } else {
-      validation = (JSON.parse(fs.readFileSync(run.path(VALIDATION_JSON), 'utf8')) as { conditions: ConditionResult[] }).conditions;
+      const stored = JSON.parse(fs.readFileSync(run.path(VALIDATION_JSON), 'utf8')) as { conditions: ConditionResult[]; twin: TwinValidationReport | null };
+      validation = stored.conditions;
+      twin = stored.twin;
     }
-    return { stages, rankingMs, summary: validationSummary(validation), validation };
+    for (const line of twin?.statements ?? []) log(`twin check: ${line}`);
+    return { stages, rankingMs, summary: validationSummary(validation), validation, twin };
   } finally {
     checkpoint.close();
     if (model) await (model as LanguageModel).dispose();

@@ -1,12 +1,21 @@
 /**
  * Causal validation of the component rankings (DESIGN.md §3 step 5). For each emotion, unit kind
  * and layer, and k ∈ {1, 2, 4, …}: ablate (zero) the top-k units, or enhance them by adding λ·Δ
- * (Δμ_e on neurons, Δz_e on heads), and do the same with k random units of that layer (several seeds).
- * Effects are measured on held-out (test) prompts as the change of s at the layer and of the final
- * projection on v_ref, with 95 % intervals over prompts:
+ * (Δμ_e on neurons, Δz_e on heads), and do the same with k random units of that layer (several
+ * distinct draws). Effects are measured on held-out (test) prompts as the change of s at the layer
+ * and of the final projection on v_ref:
  *   ablation: on prompts instructed with e (s should fall),
  *   enhancement: on uninstructed prompts (s should rise).
+ * Top-k and random-k are compared per prompt (validationStatistics.ts): the random draws are
+ * averaged per prompt first, and the paired margin gets a Student-t interval over prompts.
  * Neuron edits apply at the last prompt position, head edits at every position, as in modulation.
+ *
+ * What is measured for neurons: s at the MLP site, ⟨RMSNorm(resid_post)·g_next, v_e⟩ — what the next
+ * layer reads. The neuron *ranking* scores the direct, un-normalised contribution a_n·(W_downᵀv_e)_n to
+ * ⟨resid_post, v_e⟩ (the paper's attribution, additive over neurons). The two differ by the RMS
+ * normalisation (a common positive factor per prompt, which does not change the ranking within a
+ * prompt) and by the gain g_next, which re-weights coordinates; the validation therefore tests
+ * whether the linear attribution predicts the effect on the normalised read-out, as intended.
  */
 import type { Intervention } from '../../interventions/intervention.js';
 import { compileInterventions } from '../../interventions/compile.js';
@@ -17,17 +26,19 @@ import { topUnits } from './componentRanking.js';
 import { diffVector, type DiffVectors } from './diffVectors.js';
 import type { DirectionSet } from '../directions/directionSet.js';
 import { EMOTIONS } from '../../emotions.js';
-import { seededRandom, shuffleInPlace } from '../../random.js';
+import { meanInterval, type MeanInterval } from '../stats/intervals.js';
 import { probe, type ProbeResult, type ProbeSite } from './siteProbe.js';
 import { referenceDirection } from '../directions/referenceDirection.js';
+import {
+  conditionSeed, conditionStatistics, distinctDraws, type ConditionStatistics, type EditKind, type PromptChanges, type UnitKind,
+} from './validationStatistics.js';
 
-export type UnitKind = 'neurons' | 'heads';
-export type EditKind = 'ablate' | 'enhance';
+export { validationSummary, type EditKind, type UnitKind } from './validationStatistics.js';
 
 export interface ValidationOptions {
   /** Sizes to try; each is kept only while 2k ≤ units of the layer (so k random units exist outside the top k). */
   readonly ks: readonly number[];
-  /** Random control draws per condition. */
+  /** Random control draws per condition (distinct unit sets; fewer when fewer exist). */
   readonly seeds: number;
   /** Enhancement strength λ. */
   readonly lambda: number;
@@ -37,24 +48,17 @@ export interface ValidationOptions {
   readonly log?: (line: string) => void;
 }
 
-/** Mean and 95 % interval (normal approximation) of per-prompt changes. */
-export interface Effect {
-  mean: number;
-  low: number;
-  high: number;
-  n: number;
-}
+/** Mean and 95 % Student-t interval of per-prompt changes. */
+export type Effect = MeanInterval;
 
-export interface ConditionResult {
+export interface ConditionResult extends ConditionStatistics {
   emotion: string;
   kind: UnitKind;
   edit: EditKind;
   layer: number;
   k: number;
+  /** The top-k units. */
   units: number[];
-  top: { site: Effect; final: Effect };
-  /** Pooled over all random draws. */
-  random: { site: Effect; final: Effect };
 }
 
 export interface ValidationPrompts {
@@ -64,18 +68,12 @@ export interface ValidationPrompts {
   uninstructed: number[][];
 }
 
+/** Mean and 95 % Student-t interval over prompts. */
 export function effect(values: ArrayLike<number>): Effect {
-  const n = values.length;
-  let mean = 0;
-  for (let i = 0; i < n; i++) mean += values[i];
-  mean /= n;
-  let ss = 0;
-  for (let i = 0; i < n; i++) ss += (values[i] - mean) ** 2;
-  const half = n > 1 ? 1.96 * Math.sqrt(ss / (n - 1) / n) : 0;
-  return { mean, low: mean - half, high: mean + half, n };
+  return meanInterval(values);
 }
 
-function differences(after: ProbeResult, before: ProbeResult): { site: number[]; final: number[] } {
+function differences(after: ProbeResult, before: ProbeResult): PromptChanges {
   return {
     site: Array.from(after.site, (x, i) => x - before.site[i]),
     final: Array.from(after.final, (x, i) => x - before.final[i]),
@@ -123,20 +121,10 @@ export function runValidation(
               const hooks = compileInterventions([componentIntervention(kind, edit, layer, units, delta, options.lambda)], config);
               return differences(probe(model, promptSet, request, hooks), baseline);
             };
-            const topEffect = measure(top);
             const others = Array.from({ length: stats.units }, (_, u) => u).filter((u) => !top.includes(u));
-            const random = { site: [] as number[], final: [] as number[] };
-            for (let s = 0; s < options.seeds; s++) {
-              const draw = shuffleInPlace([...others], seededRandom(options.seed * 1_000_003 + s * 7919 + layer * 31 + k * 17 + e)).slice(0, k);
-              const changes = measure(draw);
-              random.site.push(...changes.site);
-              random.final.push(...changes.final);
-            }
-            results.push({
-              emotion, kind, edit, layer, k, units: top,
-              top: { site: effect(topEffect.site), final: effect(topEffect.final) },
-              random: { site: effect(random.site), final: effect(random.final) },
-            });
+            const { draws, possible } = distinctDraws(others, k, options.seeds, conditionSeed(options.seed, [emotion, kind, edit, layer, k]));
+            const statistics = conditionStatistics(edit, measure(top), draws.map(measure), draws, possible, { site: [...baseline.site], final: [...baseline.final] });
+            results.push({ emotion, kind, edit, layer, k, units: top, ...statistics });
           }
           options.log?.(`validated ${emotion} ${kind} layer ${layer} ${edit}`);
         }
@@ -144,17 +132,4 @@ export function runValidation(
     }
   });
   return results;
-}
-
-/** Share of conditions where the top units beat the random ones in the expected direction. */
-export function validationSummary(results: readonly ConditionResult[]): Record<`${UnitKind}.${EditKind}`, { wins: number; total: number }> {
-  const summary = {} as Record<`${UnitKind}.${EditKind}`, { wins: number; total: number }>;
-  for (const r of results) {
-    const key = `${r.kind}.${r.edit}` as const;
-    summary[key] ??= { wins: 0, total: 0 };
-    summary[key].total++;
-    const win = r.edit === 'ablate' ? r.top.site.mean < r.random.site.mean : r.top.site.mean > r.random.site.mean;
-    if (win) summary[key].wins++;
-  }
-  return summary;
 }

@@ -28,6 +28,8 @@ import {
 import { EMOTIONS, VALENCES } from '../../emotions.js';
 import { fitPca, projectDirection, projectPoint } from './pca.js';
 import { seededRandom, shuffleInPlace } from '../../random.js';
+import type { DirectionsTwinReport } from './twinComparison.js';
+import type { ValenceAlignment } from './valenceAlignment.js';
 
 export const CONSISTENCY_FILE = 'consistency.json';
 
@@ -76,6 +78,10 @@ export interface ConsistencyReport {
   counts: { trainRows: number; trainGroups: number; testRows: number; testGroups: number };
   definitions: Record<string, string>;
   sites: Record<DirectionSite, SiteConsistency>;
+  /** Uninstructed-valence alignment of the model (valenceAlignment.ts), per site and layer. */
+  valenceAlignment?: ValenceAlignment['sites'];
+  /** The random-weight twin's figures and the paired comparison; null when the twin was not run. */
+  twin?: DirectionsTwinReport | null;
 }
 
 const round = (x: number): number => Math.round(x * 1e6) / 1e6;
@@ -229,6 +235,8 @@ export function computeConsistency(store: ActivationStore, directions: Direction
       'accuracy.trainMeanCentred': 'as groupCentred, but delta = h minus the mean of all train instructed activations (no test-time grouping)',
       'accuracy.permutation': 'directions recomputed with emotion labels shuffled within each train group (seeded, `permutations` times); same test rows and rule; mean per layer, and every run. One run varies a lot (a strong signal maps each true emotion to one shuffled label, so a run scores about (fixed points of a random permutation)/6); read the mean',
       'accuracy.chance': '1/6',
+      valenceAlignment: 'uninstructed prompts (no emotion word; both splits, never used for the directions): per scenario, gap = score(positive event) - score(negative event), score = cos(d, v_happiness) - mean over sadness, anger, fear of cos(d, v_e), d = h minus the mean of the scenario\'s three uninstructed prompts; per site and layer: mean gap with 95% t interval over scenarios, share of scenarios with gap > 0',
+      twin: 'the same figures for a random-weight twin of the model, compared per test group / scenario (see twin.definitions); null when the twin was not run (--no-twin, or a model above 50M parameters without --twin)',
       pca: 'per layer: 2 principal axes of the group-centred train activations; coordinates of the group-centred test activations (emotion index into `emotions`) and of the unit directions; explainedVariance = share of total variance',
     },
     sites,

@@ -1,6 +1,8 @@
 /**
  * The `directions` stage end to end on a run folder: SEV → prompts → activation collection →
- * directions → consistency. Each stage is skipped when its inputs hash matches the manifest's
+ * directions → consistency, and the same for the model's random-weight twin (the discrimination
+ * check, twinComparison.ts; on by default for models of at most 50M parameters, since it doubles
+ * the collection). Each stage is skipped when its inputs hash matches the manifest's
  * record, and the collection resumes chunk by chunk after an interruption.
  *
  * Everything that can reject the input (dataset lines, model folder, tokenizer, options) is checked
@@ -15,11 +17,15 @@ import * as path from 'node:path';
 import { UsageError } from '../../errors.js';
 import { Checkpoint } from '../../model/checkpoint.js';
 import { LanguageModel } from '../../model/languageModel.js';
+import { parameterCount, writeRandomTwin } from '../../model/randomTwin.js';
 import { TextTokenizer } from '../../tokenizer/tokenizer.js';
 import { ActivationStore } from '../collection/activationStore.js';
 import { hashJson, writeJsonAtomic } from '../run/atomicWrite.js';
 import { ACTIVATIONS_DIR, buildPrompts, collectActivations, INDEX_FILE, SAMPLES_FILE, type CollectProgress, type PreparedPrompt } from '../collection/collect.js';
+import { engineBuildHash } from '../collection/engineBuild.js';
 import { computeConsistency, CONSISTENCY_FILE, type ConsistencyReport } from './consistency.js';
+import { compareDirectionsWithTwin } from './twinComparison.js';
+import { valenceAlignment } from './valenceAlignment.js';
 import {
   DIRECTION_SITES, DIRECTIONS_FILE, labelledRows, readDirections, SITE_ACTIVATION, siteDirections, writeDirections, type DirectionSet,
 } from './directionSet.js';
@@ -43,8 +49,23 @@ export interface DirectionsRunOptions {
   chunkSize?: number;
   /** Label shuffles in the permutation control. Default 20. */
   permutations?: number;
+  /**
+   * Also run everything on the model's random-weight twin and compare (doubles the collection).
+   * Default: on for models of at most {@link TWIN_DEFAULT_MAX_PARAMETERS} parameters.
+   */
+  twin?: boolean;
   onProgress?: (progress: CollectProgress) => void;
   log?: (line: string) => void;
+}
+
+/** Models up to this size get the random-weight twin by default. */
+export const TWIN_DEFAULT_MAX_PARAMETERS = 50_000_000;
+/** The twin's files inside the run folder: model/, activations/, directions.safetensors. */
+export const TWIN_DIR = 'twin';
+
+/** Whether a run computes the twin: the flag when given, else by model size. */
+export function twinEnabled(modelDir: string, flag: boolean | undefined): boolean {
+  return flag ?? parameterCount(modelDir) <= TWIN_DEFAULT_MAX_PARAMETERS;
 }
 
 export interface DirectionsRunResult {
@@ -52,7 +73,7 @@ export interface DirectionsRunResult {
   templateKind: 'model' | 'plain';
   prompts: number;
   tokens: number;
-  stages: Record<'collect' | 'directions' | 'consistency', 'ran' | 'skipped'>;
+  stages: Record<'collect' | 'directions' | 'consistency', 'ran' | 'skipped'> & Partial<Record<'twin', 'ran' | 'skipped'>>;
   /** Wall time of the collection in this invocation (0 when skipped), ms. */
   collectMs: number;
   consistency: ConsistencyReport;
@@ -106,7 +127,8 @@ export async function runDirections(options: DirectionsRunOptions): Promise<Dire
 
   // 2. The run folder.
   const modelFiles = hashModelFiles(options.model);
-  const settings = { limit: options.limit ?? null, batchSize, chunkSize, permutations, templateKind };
+  const withTwin = twinEnabled(options.model, options.twin);
+  const settings = { limit: options.limit ?? null, batchSize, chunkSize, permutations, templateKind, twin: withTwin };
   const run = RunFolder.open(options.out, {
     tool: toolVersion(),
     model: { dir: options.model, files: modelFiles },
@@ -116,49 +138,92 @@ export async function runDirections(options: DirectionsRunOptions): Promise<Dire
   });
   const stages: DirectionsRunResult['stages'] = { collect: 'skipped', directions: 'skipped', consistency: 'skipped' };
 
-  // 3. Collection (resumable).
-  // The tool version stands in for the engine: chunks computed by another build are never mixed in.
-  const collectHash = hashJson({ stage: 'collect@1', engine: toolVersion(), modelFiles, prompts: promptsHash(prompts), batchSize, chunkSize });
-  const activationsDir = run.path(ACTIVATIONS_DIR);
-  let collectMs = 0;
-  if (!run.isStageDone('collect', collectHash)) {
-    run.invalidateStage('collect');
-    const model = await LanguageModel.load(options.model);
-    try {
-      const started = Date.now();
-      await collectActivations(model, prompts, activationsDir, { batchSize, chunkSize, inputsHash: collectHash, templateKind, onProgress: options.onProgress });
-      collectMs = Date.now() - started;
-    } finally {
-      await model.dispose();
+  // 3. Collection (resumable) and directions, for the model and (optionally) its twin.
+  const collectSettings = { prompts, batchSize, chunkSize, templateKind, onProgress: options.onProgress, log };
+  const main = await collectAndDirect(run, '', options.model, modelFiles, collectSettings);
+  if (main.collectMs > 0) stages.collect = 'ran';
+  if (main.directionsRan) stages.directions = 'ran';
+  let twin: Awaited<ReturnType<typeof collectAndDirect>> | null = null;
+  if (withTwin) {
+    const twinModelDir = run.path(TWIN_DIR, 'model');
+    const twinModelHash = hashJson({ stage: 'twin-model@1', source: modelFiles, seed });
+    if (!run.isStageDone('twin.model', twinModelHash)) {
+      run.invalidateStage('twin.model');
+      writeRandomTwin(options.model, seed, twinModelDir);
+      run.completeStage('twin.model', twinModelHash, [path.join(TWIN_DIR, 'model', 'model.safetensors')]);
     }
-    run.completeStage('collect', collectHash, [path.join(ACTIVATIONS_DIR, INDEX_FILE), path.join(ACTIVATIONS_DIR, SAMPLES_FILE)]);
-    stages.collect = 'ran';
-    log(`collected ${prompts.length} prompts in ${(collectMs / 1000).toFixed(1)} s (${((tokens / collectMs) * 1000).toFixed(0)} tokens/s)`);
-  }
-  const store = ActivationStore.open(activationsDir);
-
-  // 4. Directions.
-  const directionsHash = hashJson({ stage: 'directions@1', collect: collectHash });
-  if (!run.isStageDone('directions', directionsHash)) {
-    run.invalidateStage('directions');
-    const set = {} as DirectionSet;
-    for (const site of DIRECTION_SITES) set[site] = siteDirections(labelledRows(store, 'train', SITE_ACTIVATION[site]));
-    writeDirections(run.path(DIRECTIONS_FILE), set);
-    run.completeStage('directions', directionsHash, [DIRECTIONS_FILE]);
-    stages.directions = 'ran';
+    log(`random-weight twin (seed ${seed}) in ${twinModelDir}`);
+    twin = await collectAndDirect(run, TWIN_DIR, twinModelDir, hashModelFiles(twinModelDir), collectSettings);
+    stages.twin = twin.collectMs > 0 || twin.directionsRan ? 'ran' : 'skipped';
   }
 
-  // 5. Consistency.
-  const consistencyHash = hashJson({ stage: 'consistency@1', directions: directionsHash, seed, permutations });
+  // 4. Consistency (with the twin comparison when there is a twin).
+  const consistencyHash = hashJson({ stage: 'consistency@2', directions: main.directionsHash, twin: twin?.directionsHash ?? null, seed, permutations });
   let consistency: ConsistencyReport;
   if (!run.isStageDone('consistency', consistencyHash)) {
     run.invalidateStage('consistency');
-    consistency = computeConsistency(store, readDirections(run.path(DIRECTIONS_FILE)), { seed, permutations });
+    const directions = readDirections(run.path(DIRECTIONS_FILE));
+    consistency = computeConsistency(main.store, directions, { seed, permutations });
+    consistency.valenceAlignment = valenceAlignment(main.store, directions).sites;
+    consistency.twin = twin
+      ? compareDirectionsWithTwin({ store: main.store, directions }, { store: twin.store, directions: readDirections(run.path(TWIN_DIR, DIRECTIONS_FILE)) }, seed)
+      : null;
     writeJsonAtomic(run.path(CONSISTENCY_FILE), consistency);
     run.completeStage('consistency', consistencyHash, [CONSISTENCY_FILE]);
     stages.consistency = 'ran';
   } else {
     consistency = JSON.parse(fs.readFileSync(run.path(CONSISTENCY_FILE), 'utf8')) as ConsistencyReport;
   }
-  return { runDir: run.dir, templateKind, prompts: prompts.length, tokens, stages, collectMs, consistency };
+  for (const line of consistency.twin?.statements ?? []) log(`twin check: ${line}`);
+  return { runDir: run.dir, templateKind, prompts: prompts.length, tokens, stages, collectMs: main.collectMs + (twin?.collectMs ?? 0), consistency };
+}
+
+interface CollectSettings {
+  prompts: readonly PreparedPrompt[];
+  batchSize: number;
+  chunkSize: number;
+  templateKind: 'model' | 'plain';
+  onProgress?: (progress: CollectProgress) => void;
+  log: (line: string) => void;
+}
+
+/**
+ * Collection (resumable) and directions of one model into `prefix` of the run folder ('' for the
+ * model, 'twin' for its twin); stage names are prefixed the same way.
+ */
+async function collectAndDirect(run: RunFolder, prefix: string, modelDir: string, modelFiles: Record<string, string>, settings: CollectSettings) {
+  const { prompts, batchSize, chunkSize, templateKind, log } = settings;
+  const stage = (name: string): string => (prefix ? `${prefix}.${name}` : name);
+  const file = (...parts: string[]): string => (prefix ? path.join(prefix, ...parts) : path.join(...parts));
+  // The engine build (compiled model and kernel files), so chunks computed by another build are never mixed in.
+  const collectHash = hashJson({ stage: 'collect@2', engine: engineBuildHash(), tool: toolVersion(), modelFiles, prompts: promptsHash(prompts), batchSize, chunkSize });
+  const activationsDir = run.path(file(ACTIVATIONS_DIR));
+  let collectMs = 0;
+  if (!run.isStageDone(stage('collect'), collectHash)) {
+    run.invalidateStage(stage('collect'));
+    const model = await LanguageModel.load(modelDir);
+    try {
+      const started = Date.now();
+      await collectActivations(model, prompts, activationsDir, { batchSize, chunkSize, inputsHash: collectHash, templateKind, onProgress: settings.onProgress });
+      collectMs = Date.now() - started;
+    } finally {
+      await model.dispose();
+    }
+    run.completeStage(stage('collect'), collectHash, [file(ACTIVATIONS_DIR, INDEX_FILE), file(ACTIVATIONS_DIR, SAMPLES_FILE)]);
+    const tokens = prompts.reduce((n, p) => n + p.ids.length, 0);
+    log(`${prefix ? `${prefix}: ` : ''}collected ${prompts.length} prompts in ${(collectMs / 1000).toFixed(1)} s (${((tokens / Math.max(collectMs, 1)) * 1000).toFixed(0)} tokens/s)`);
+  }
+  const store = ActivationStore.open(activationsDir);
+
+  const directionsHash = hashJson({ stage: 'directions@1', collect: collectHash });
+  let directionsRan = false;
+  if (!run.isStageDone(stage('directions'), directionsHash)) {
+    run.invalidateStage(stage('directions'));
+    const set = {} as DirectionSet;
+    for (const site of DIRECTION_SITES) set[site] = siteDirections(labelledRows(store, 'train', SITE_ACTIVATION[site]));
+    writeDirections(run.path(file(DIRECTIONS_FILE)), set);
+    run.completeStage(stage('directions'), directionsHash, [file(DIRECTIONS_FILE)]);
+    directionsRan = true;
+  }
+  return { store, collectMs, directionsRan, directionsHash };
 }

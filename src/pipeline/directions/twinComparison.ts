@@ -1,0 +1,106 @@
+/**
+ * The discrimination check of the `directions` stage: the same figures for the model and for its
+ * random-weight twin (src/model/randomTwin.ts), on the same prompts, and whether the model beats
+ * the twin. Written into consistency.json as `twin`.
+ *
+ * Compared per site and layer, each as a paired difference (model − twin) with a Student-t interval:
+ * - held-out accuracy, group-centred and train-mean-centred: per test group (scenario × valence),
+ *   the share of its six instructed prompts classified correctly; groups are the paired units;
+ * - uninstructed-valence alignment (valenceAlignment.ts): the per-scenario gap.
+ * `better` is 'model' when the interval lies above 0, 'twin' when below, else 'neither'.
+ */
+import type { ActivationStore } from '../collection/activationStore.js';
+import { meanInterval, pairedDifferences, type MeanInterval } from '../stats/intervals.js';
+import { centreBy, centreWithinGroups, meanRow, nearestDirectionAccuracy, rowsByGroup } from './directions.js';
+import { DIRECTION_SITES, labelledRows, SITE_ACTIVATION, type DirectionSet, type DirectionSite } from './directionSet.js';
+import { valenceAlignment, type ValenceAlignment } from './valenceAlignment.js';
+
+export type Better = 'model' | 'twin' | 'neither';
+
+export interface PairedFigure {
+  model: number;
+  twin: number;
+  /** Model − twin over the paired units. */
+  difference: MeanInterval;
+  better: Better;
+}
+
+export interface TwinLayerComparison {
+  layer: number;
+  groupCentred: PairedFigure;
+  trainMeanCentred: PairedFigure;
+  valenceGap: PairedFigure;
+}
+
+export interface DirectionsTwinReport {
+  seed: number;
+  definitions: Record<string, string>;
+  /** The twin's own figures, as for the model. */
+  twin: { accuracy: Record<DirectionSite, { groupCentred: number[]; trainMeanCentred: number[] }>; valenceAlignment: ValenceAlignment['sites'] };
+  comparison: Record<DirectionSite, TwinLayerComparison[]>;
+  /** One line per site and measure: where the model beats its twin and where it does not. */
+  statements: string[];
+}
+
+/** Per layer, per test group: share of the group's rows classified correctly. [L][groups] */
+function groupAccuracies(store: ActivationStore, directions: DirectionSet, site: DirectionSite, centring: 'group' | 'trainMean'): number[][] {
+  const train = labelledRows(store, 'train', SITE_ACTIVATION[site]);
+  const test = labelledRows(store, 'test', SITE_ACTIVATION[site]);
+  const centred = centring === 'group' ? centreWithinGroups(test.x, test.labels.group) : centreBy(test.x, meanRow(train.x));
+  const { predictions } = nearestDirectionAccuracy(centred, test.x.rows, test.x.layers, test.x.width, directions[site].directions, test.labels.emotion);
+  const groups = rowsByGroup(test.labels.group);
+  return predictions.map((predicted) => groups.map((rows) => rows.filter((r) => predicted[r] === test.labels.emotion[r]).length / rows.length));
+}
+
+function paired(model: number[], twin: number[]): PairedFigure {
+  const difference = meanInterval(pairedDifferences(model, twin));
+  const better: Better = difference.low > 0 ? 'model' : difference.high < 0 ? 'twin' : 'neither';
+  const avg = (v: number[]): number => v.reduce((a, b) => a + b, 0) / Math.max(v.length, 1);
+  return { model: avg(model), twin: avg(twin), difference, better };
+}
+
+const fmt = (x: number): string => x.toFixed(3);
+
+/** Everything in the module comment. Both stores must hold the same prompts (same run settings). */
+export function compareDirectionsWithTwin(
+  model: { store: ActivationStore; directions: DirectionSet }, twin: { store: ActivationStore; directions: DirectionSet }, seed: number,
+): DirectionsTwinReport {
+  const modelValence = valenceAlignment(model.store, model.directions);
+  const twinValence = valenceAlignment(twin.store, twin.directions);
+  const comparison = {} as DirectionsTwinReport['comparison'];
+  const twinAccuracy = {} as DirectionsTwinReport['twin']['accuracy'];
+  const statements: string[] = [];
+  for (const site of DIRECTION_SITES) {
+    const accuracies = (which: typeof model, centring: 'group' | 'trainMean') => groupAccuracies(which.store, which.directions, site, centring);
+    const [mg, tg, mt, tt] = [accuracies(model, 'group'), accuracies(twin, 'group'), accuracies(model, 'trainMean'), accuracies(twin, 'trainMean')];
+    const layers = mg.map((_, l) => ({
+      layer: l,
+      groupCentred: paired(mg[l], tg[l]),
+      trainMeanCentred: paired(mt[l], tt[l]),
+      valenceGap: paired(modelValence.gaps[site][l], twinValence.gaps[site][l]),
+    }));
+    comparison[site] = layers;
+    const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / Math.max(v.length, 1);
+    twinAccuracy[site] = { groupCentred: tg.map(mean), trainMeanCentred: tt.map(mean) };
+    for (const measure of ['groupCentred', 'trainMeanCentred', 'valenceGap'] as const) {
+      const beats = layers.filter((c) => c[measure].better === 'model').map((c) => c.layer);
+      const values = layers.map((c) => `L${c.layer} ${fmt(c[measure].model)} vs ${fmt(c[measure].twin)}`).join(', ');
+      statements.push(beats.length > 0
+        ? `${site} ${measure}: the model beats its random-weight twin at layer(s) ${beats.join(', ')} (${values})`
+        : `${site} ${measure}: the model does NOT beat its random-weight twin at any layer (${values})`);
+    }
+  }
+  return {
+    seed,
+    definitions: {
+      twin: 'same config, tokenizer and shapes; weights N(0, 0.02^2), norm gains 1, from `seed`; same prompts, same pipeline',
+      groupCentred: 'held-out accuracy as in sites.*.accuracy.groupCentred; paired per test group (scenario x valence): model share correct minus twin share correct; t interval over groups',
+      trainMeanCentred: 'as groupCentred with the train-mean centring',
+      valenceGap: 'uninstructed prompts: per scenario, [cos(d, v_happiness) - mean cos(d, v_{sadness,anger,fear})] of the positive event minus that of the negative event, d = h minus the scenario\'s mean over its three valences; paired per scenario; t interval',
+      better: '"model" when the 95% interval of model minus twin lies above 0, "twin" when below, else "neither"',
+    },
+    twin: { accuracy: twinAccuracy, valenceAlignment: twinValence.sites },
+    comparison,
+    statements,
+  };
+}
