@@ -1,0 +1,5 @@
+import type { Section } from '../html.js';
+
+export function evaluationSections(_runDir: string): Section[] {
+  return [];
+}
