@@ -55,16 +55,22 @@ function runSection(runDir: string, manifest: Manifest): Section {
   };
 }
 
-/** The report of `runDir` as one HTML string (nothing is written). */
-export async function renderReport(runDir: string): Promise<string> {
+/** The sections of the report of `runDir`, with the rows of every figure and table (nothing rendered). */
+export function reportSections(runDir: string): Section[] {
   const manifest = readManifest(runDir);
-  const sections: Section[] = [
+  return [
     runSection(runDir, manifest),
     ...directionsSections(runDir),
     ...componentsSections(runDir),
     ...circuitsSections(runDir),
     ...evaluationSections(runDir),
   ];
+}
+
+/** The report of `runDir` as one HTML string (nothing is written). */
+export async function renderReport(runDir: string): Promise<string> {
+  const manifest = readManifest(runDir);
+  const sections = reportSections(runDir);
   const summary = summariseManifest(runDir, manifest);
   const meta: Array<[string, string]> = [
     ['model', `${manifest.model?.dir ?? '?'}`],

@@ -148,6 +148,9 @@ export interface BarOptions {
   color?: string;
   /** Side-by-side bars within each x category. */
   offset?: string;
+  /** Orders of the x categories and of the colours / offsets (default: sorted). */
+  xSort?: readonly string[];
+  colorSort?: readonly string[];
   xTitle?: string;
   yTitle?: string;
   facet?: FacetOption;
@@ -157,10 +160,11 @@ export interface BarOptions {
 }
 
 export function barSpec(o: BarOptions): Spec {
-  const x = { field: o.x, type: 'ordinal', title: o.xTitle ?? o.x };
+  const x = { field: o.x, type: 'ordinal', title: o.xTitle ?? o.x, ...(o.xSort ? { sort: o.xSort } : {}), axis: { labelAngle: 0 } };
   const y = { field: o.y, type: 'quantitative', title: o.yTitle ?? o.y };
-  const color = o.color ? { color: { field: o.color, type: 'nominal', legend: { orient: 'bottom' } } } : {};
-  const offset = o.offset ? { xOffset: { field: o.offset, type: 'nominal' } } : {};
+  const sort = o.colorSort ? { sort: o.colorSort } : {};
+  const color = o.color ? { color: { field: o.color, type: 'nominal', ...sort, legend: { orient: 'right', labelLimit: 0 } } } : {};
+  const offset = o.offset ? { xOffset: { field: o.offset, type: 'nominal', ...sort } } : {};
   const layers: Spec[] = [{ mark: 'bar', encoding: { x, y, ...color, ...offset } }];
   if (o.low && o.high) layers.push({ mark: { type: 'rule', color: '#333' }, encoding: { x, y: { field: o.low, type: 'quantitative' }, y2: { field: o.high }, ...offset } });
   return faceted({ width: o.width ?? 240, height: 180, layer: layers }, o.facet);

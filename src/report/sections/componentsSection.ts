@@ -132,6 +132,30 @@ function validationBlocks(runDir: string): Block[] {
       } });
     }
   }
+  blocks.push(...twinValidationBlocks(pick(loaded.state === 'ok' ? loaded.value : null, 'twin')));
+  return blocks;
+}
+
+/** The random-weight twin's verdicts and the paired model-vs-twin margins, when validation.json has them. */
+function twinValidationBlocks(twin: unknown): Block[] {
+  if (!isObject(twin)) return [];
+  const blocks: Block[] = [];
+  if (Array.isArray(twin.statements)) for (const line of twin.statements) if (typeof line === 'string') blocks.push({ kind: 'note', text: `Random-weight twin: ${line}` });
+  if (Array.isArray(twin.comparison)) {
+    const rows: Row[] = twin.comparison.filter(isObject).map((c) => ({
+      emotion: typeof c.emotion === 'string' ? c.emotion : null, kind: typeof c.kind === 'string' ? c.kind : null, edit: typeof c.edit === 'string' ? c.edit : null,
+      layer: num(c.layer), k: num(c.k),
+      'margin difference (s)': num(pick(c, 'site', 'mean')), low: num(pick(c, 'site', 'low')), high: num(pick(c, 'site', 'high')),
+      better: typeof c.better === 'string' ? c.better : null,
+    }));
+    if (rows.length) {
+      blocks.push({
+        kind: 'table', id: 'validation-twin', title: 'Model vs random-weight twin: top-k margins',
+        caption: 'Per condition, the model\'s per-prompt margin (top-k vs random-k, in its own scale of s) minus the twin\'s on the same prompts, with its 95 % interval; "better" says which beats the other where the interval excludes 0.',
+        columns: Object.keys(rows[0]), rows,
+      });
+    }
+  }
   return blocks;
 }
 

@@ -26,12 +26,13 @@ function crossLayerRows(site: string, matrix: number[][]): Row[] {
 
 /**
  * The random-weight twin's per-layer accuracy for a site, wherever the file keeps it: a top-level
- * key naming a twin (`twin`, `randomTwin`, …) holding `sites.{site}.accuracy` or `{site}.accuracy`.
+ * key naming a twin (`twin`, `randomTwin`, …) holding `twin.accuracy.{site}` (the validity stage's
+ * layout), `sites.{site}.accuracy` or `{site}.accuracy`.
  */
 export function twinAccuracy(report: Json, site: string): { groupCentred?: number[]; trainMeanCentred?: number[] } | null {
   for (const [key, value] of Object.entries(report)) {
     if (!/twin/i.test(key) || !isObject(value)) continue;
-    const accuracy = pick(value, 'sites', site, 'accuracy') ?? pick(value, site, 'accuracy');
+    const accuracy = pick(value, 'twin', 'accuracy', site) ?? pick(value, 'sites', site, 'accuracy') ?? pick(value, site, 'accuracy');
     if (!isObject(accuracy)) continue;
     const out: { groupCentred?: number[]; trainMeanCentred?: number[] } = {};
     if (isNumberArray(accuracy.groupCentred)) out.groupCentred = accuracy.groupCentred;
@@ -142,6 +143,9 @@ export function directionsSections(runDir: string): Section[] {
       } });
     }
   }
+  // The twin comparison's verdicts ("the model does NOT beat its random-weight twin …"), as written.
+  const statements = pick(report, 'twin', 'statements');
+  if (Array.isArray(statements)) for (const line of statements) if (typeof line === 'string') accuracyBlocks.push({ kind: 'note', text: `Random-weight twin: ${line}` });
   const siteFacet = { field: 'site', title: null, sort: sites.map(([site]) => site) };
   if (accuracy.length) {
     accuracyBlocks.push({ kind: 'figure', figure: {
