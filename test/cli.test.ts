@@ -85,11 +85,12 @@ describe('trace and generate on TinyStories-656K', { skip: SHARED_DIR ? false : 
     assert.equal(result.stdout, `run folder: ${out}\n`);
     assert.match(result.stderr, /directions \(attn site\): best held-out accuracy/);
     assert.match(result.stderr, /components neurons\.ablate: top-k beats random-k in \d+\/\d+ conditions/);
-    for (const file of ['manifest.json', 'directions.safetensors', 'consistency.json', 'neurons.json', 'heads.json', 'diff_vectors.safetensors', 'validation.json']) {
+    for (const file of ['manifest.json', 'directions.safetensors', 'consistency.json', 'neurons.json', 'heads.json', 'diff_vectors.safetensors', 'validation.json', 'report.html']) {
       assert.ok(existsSync(join(out, file)), `${file} written`);
     }
     const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
     assert.deepEqual(Object.keys(manifest.stages).sort(), ['collect', 'consistency', 'diffVectors', 'directions', 'heads', 'neurons', 'validation']);
+    for (const record of Object.values(manifest.stages) as Array<{ wallMs?: number; peakRssBytes?: number }>) assert.ok(record.wallMs! >= 0 && record.peakRssBytes! > 0, 'every stage timed');
   });
 });
 

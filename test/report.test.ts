@@ -86,7 +86,7 @@ describe('report on TinyStories-656K', { skip: SHARED_DIR ? false : SHARED_SKIP_
         assert.deepEqual(dirs.map((r) => [r.x, r.y]), entry.directions);
       }
     }
-    const accuracy = figure(sections, 'accuracy').rows;
+    const accuracy = figure(sections, 'accuracy-by-layer').rows;
     const series = (site: string, name: string) => accuracy.filter((r) => r.site === site && r.series === name).map((r) => r.accuracy);
     for (const site of ['attn', 'mlp']) {
       const a = consistency.sites[site].accuracy;
@@ -102,6 +102,8 @@ describe('report on TinyStories-656K', { skip: SHARED_DIR ? false : SHARED_SKIP_
     assert.equal(shown.length, 2 * 36);
     assert.deepEqual(shown[7], ['attn', '0', 'sadness', 'sadness', String(consistency.sites.attn.emotionCosine[0][1][1])]);
     assert.deepEqual(shown.map((r) => Number(r[4])), consistency.sites.attn.emotionCosine.flat(2));
+    const ids = [...html.matchAll(/ id="([^"]+)"/g)].map((m) => m[1]);
+    assert.deepEqual(ids.filter((id, i) => ids.indexOf(id) !== i), [], 'element ids are unique');
     const csv = pageCsv(html, 'emotion-cosine-attn');
     assert.deepEqual(csv[0], ['site', 'layer', 'emotion_a', 'emotion_b', 'cosine']);
     assert.deepEqual(csv.slice(1).map((r) => Number(r[4])), consistency.sites.attn.emotionCosine.flat(2));
@@ -166,7 +168,7 @@ describe('report on TinyStories-656K', { skip: SHARED_DIR ? false : SHARED_SKIP_
     assert.deepEqual(byEmotion.map((x) => [x.arm, x.emotion, x.accuracy, x.high]),
       evaluation.arms.flatMap((a: Json) => EMOTIONS.map((em) => [a.arm, em, a.accuracy.byEmotion[em].rate, a.accuracy.byEmotion[em].high])));
 
-    const generations = table(sections, 'generations');
+    const generations = table(sections, 'generation-examples');
     assert.deepEqual(generations.columns, ['target', 'valence', 'prompt', ...FIXTURE_ARMS.map((a) => `arm: ${a}`)]);
     assert.equal(generations.rows.length, 6 * 2, 'two prompts per emotion');
     assert.equal(generations.rows[0]['arm: circuit'], 'circuit text for anger s1 & more\n— ✗ does not match (judged neutral)');
@@ -217,7 +219,7 @@ describe('report on TinyStories-656K', { skip: SHARED_DIR ? false : SHARED_SKIP_
         const box = await fig.locator('svg').first().boundingBox();
         assert.ok(box && box.width > 50 && box.height > 50, `svg of ${await fig.getAttribute('id')}`);
       }
-      const numbers = page.locator('details[data-figure="accuracy"]');
+      const numbers = page.locator('details[data-figure="accuracy-by-layer"]');
       assert.equal(await numbers.locator('table').isVisible(), false);
       await numbers.locator('summary').click();
       assert.equal(await numbers.locator('table').isVisible(), true);

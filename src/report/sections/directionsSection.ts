@@ -149,7 +149,7 @@ export function directionsSections(runDir: string): Section[] {
   const siteFacet = { field: 'site', title: null, sort: sites.map(([site]) => site) };
   if (accuracy.length) {
     accuracyBlocks.push({ kind: 'figure', figure: {
-      id: 'accuracy',
+      id: 'accuracy-by-layer',
       title: 'Held-out accuracy across layers',
       caption: 'Share of test prompts whose nearest direction (cosine) is their own emotion, at the attention site (resid_mid) and the MLP site (resid_post). Dashed: the permutation control (labels shuffled within each train group, mean over shuffles), the random-weight twin when the run has one, and chance.',
       rows: accuracy,
@@ -158,7 +158,7 @@ export function directionsSections(runDir: string): Section[] {
   }
   if (consistency.length) {
     accuracyBlocks.push({ kind: 'figure', figure: {
-      id: 'consistency',
+      id: 'consistency-by-layer',
       title: 'Consistency of the directions across layers',
       caption: 'Mean cosine over emotions between directions computed from disjoint halves of the themes, from different event valences, and with the same emotion\'s direction at the previous layer.',
       rows: consistency,

@@ -119,7 +119,7 @@ function generationBlocks(runDir: string): Block[] {
     return { target: first.emotion, valence: first.valence, prompt: first.prompt, ...Object.fromEntries(arms.map((arm) => [armColumn(arm), byArm.has(arm) ? verdictText(byArm.get(arm)!) : null])) };
   });
   return [{
-    kind: 'table', id: 'generations', title: 'Example generations, side by side per arm',
+    kind: 'table', id: 'generation-examples', title: 'Example generations, side by side per arm',
     caption: `The first ${EXAMPLES_PER_EMOTION} test prompts of each target emotion (of ${generations.length} judged texts in ${GENERATIONS_JSONL}); each arm's text with the judge's verdict. The prompt is the first arm's (the prompting arm adds its instruction to it).`,
     columns: ['target', 'valence', 'prompt', ...arms.map(armColumn)], rows, textColumns: ['prompt', ...arms.map(armColumn)],
   }];
