@@ -21,3 +21,5 @@ export { EMOTIONS, VALENCES, type Emotion, type Valence } from './emotions.js';
 export { loadSev, parseSevJsonl, type SevItem } from './pipeline/stimuli/sev.js';
 export { runDirections, type DirectionsRunOptions, type DirectionsRunResult } from './pipeline/directions/directionsRun.js';
 export { runComponents, type ComponentsRunOptions, type ComponentsRunResult } from './pipeline/components/componentsRun.js';
+export { listRuns, type RunSummary, type StageSummary } from './pipeline/run/runList.js';
+export { renderReport, writeReport, REPORT_FILE } from './report/report.js';

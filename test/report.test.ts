@@ -16,7 +16,7 @@ import type { Figure, Row } from '../src/report/figure.js';
 import type { Section, TableBlock } from '../src/report/html.js';
 import { renderReport, reportSections, writeReport } from '../src/report/report.js';
 import { EMOTIONS } from '../src/emotions.js';
-import { FIXTURE_ALPHAS, FIXTURE_ARMS, fixtureInfluence, writeReportFixtures } from './helpers/reportFixtures.js';
+import { FIXTURE_ALPHAS, FIXTURE_ARMS, fixtureInfluence, writeReportFixtures, writeSweepFixture } from './helpers/reportFixtures.js';
 import { SHARED_DIR, SHARED_SKIP_MESSAGE, sharedPath } from './helpers/shared.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -64,6 +64,7 @@ describe('report on TinyStories-656K', { skip: SHARED_DIR ? false : SHARED_SKIP_
     await runDirections({ model: sharedPath('models', 'tinystories-656k'), dataset: 'sev', out: runDir, limit: 2, permutations: 2 });
     await runComponents({ runDir, ks: [1, 2], seeds: 1, samples: 4, totalEffectHeads: 2 });
     writeReportFixtures(runDir, 2);
+    writeSweepFixture(runDir);
     sections = reportSections(runDir);
     html = await renderReport(runDir);
   });
@@ -190,6 +191,38 @@ describe('report on TinyStories-656K', { skip: SHARED_DIR ? false : SHARED_SKIP_
       assert.match(page, /evaluation\.json cannot be read/);
       assert.ok(page.includes('id="direction-maps"') && page.includes('id="heads"'));
       assert.ok(!page.includes('id="neurons"') && !page.includes('id="circuits"') && !page.includes('id="validation"'), 'no section without its file');
+    } finally {
+      fs.rmSync(copy, { recursive: true, force: true });
+    }
+  });
+
+  test('random-weight twin (consistency.json, validation.json) and sweep.json, in the layouts their stages write', () => {
+    const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'ec-report-twin-'));
+    try {
+      for (const f of ['manifest.json', 'consistency.json', 'validation.json']) fs.copyFileSync(path.join(runDir, f), path.join(copy, f));
+      const consistency = readJson(copy, 'consistency.json');
+      const twinAcc = { groupCentred: [0.31, 0.32], trainMeanCentred: [0.21, 0.22] };
+      consistency.twin = { seed: 1, twin: { accuracy: { attn: twinAcc, mlp: { groupCentred: [0.41, 0.42], trainMeanCentred: [0.51, 0.52] } } }, statements: ['attn groupCentred: the model does NOT beat its random-weight twin at any layer'] };
+      fs.writeFileSync(path.join(copy, 'consistency.json'), JSON.stringify(consistency));
+      const validation = readJson(copy, 'validation.json');
+      validation.twin = { statements: ['neurons ablate: the model beats its twin in 3/4'], comparison: [{ emotion: 'fear', kind: 'neurons', edit: 'ablate', layer: 1, k: 2, site: { mean: 0.25, low: 0.125, high: 0.375, n: 4 }, better: 'real' }] };
+      fs.writeFileSync(path.join(copy, 'validation.json'), JSON.stringify(validation));
+      writeSweepFixture(copy);
+      const twinSections = reportSections(copy);
+      const accuracy = figure(twinSections, 'accuracy-by-layer').rows;
+      assert.deepEqual(accuracy.filter((r) => r.site === 'attn' && r.series === 'random-weight twin, group-centred').map((r) => r.accuracy), twinAcc.groupCentred);
+      assert.deepEqual(accuracy.filter((r) => r.site === 'mlp' && r.series === 'random-weight twin, train-mean-centred').map((r) => r.accuracy), [0.51, 0.52]);
+      const notes = twinSections.flatMap((s) => s.blocks).filter((b) => b.kind === 'note').map((b) => (b as { text: string }).text);
+      assert.ok(notes.includes('Random-weight twin: attn groupCentred: the model does NOT beat its random-weight twin at any layer'));
+      assert.ok(notes.includes('Random-weight twin: neurons ablate: the model beats its twin in 3/4'));
+      assert.deepEqual(table(twinSections, 'validation-twin').rows, [{ emotion: 'fear', kind: 'neurons', edit: 'ablate', layer: 1, k: 2, 'margin difference (s)': 0.25, low: 0.125, high: 0.375, better: 'real' }]);
+      const sweep = figure(twinSections, 'sweep-front').rows;
+      assert.deepEqual(sweep.map((r) => [r.setting, r.status, r.chosen, r.accuracy, r.perplexity]), [
+        ['unsteered', 'unsteered reference', '', 0.125, 4.5],
+        ['λ=0.5', 'on the front', '', 0.2, 5],
+        ['λ=1', 'on the front', 'chosen', 0.30000000000000004, 8],
+        ['λ=2', 'off the front', '', 0.4, 11],
+      ]);
     } finally {
       fs.rmSync(copy, { recursive: true, force: true });
     }

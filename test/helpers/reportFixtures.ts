@@ -77,3 +77,16 @@ export function writeReportFixtures(runDir: string, layers: number): void {
   });
   fs.writeFileSync(path.join(runDir, 'generations.jsonl'), lines.join('\n') + '\n');
 }
+
+/** sweep.json in emotion-circuits/sweep@1 with one circuit sweep over λ (the second setting chosen). */
+export function writeSweepFixture(runDir: string): void {
+  const rate = (r: number) => ({ n: 24, successes: Math.round(r * 24), rate: r, low: r - 0.1, high: r + 0.1 });
+  const fluency = (p: number) => ({ texts: 24, perplexity: p, distinct1: 0.5, distinct2: 0.7, repeatedWord3gramShare: 0, hitTokenLimitShare: 1, meanNewTokens: 20 });
+  const settings = [0.5, 1, 2].map((lambda, i) => ({
+    arm: `circuit(lambda=${lambda})`, setting: { lambda }, accuracy: rate(0.2 + 0.1 * i), byEmotion: {}, judgeFailures: 0, fluency: fluency(5 + 3 * i), onFront: i !== 2,
+  }));
+  fs.writeFileSync(path.join(runDir, 'sweep.json'), JSON.stringify({
+    format: 'emotion-circuits/sweep@1',
+    methods: { circuit: { method: 'circuit', judge: 'builtin@1', testScenarios: 4, reference: { arm: 'none', accuracy: rate(0.125), fluency: fluency(4.5) }, settings, chosen: { arm: settings[1].arm, setting: { lambda: 1 } }, rule: 'the rule' } },
+  }));
+}

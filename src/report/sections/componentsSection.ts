@@ -118,7 +118,8 @@ function validationBlocks(runDir: string): Block[] {
         }
       }
       const wins = pick(summary, `${kind}.${edit}`);
-      const winText = isObject(wins) ? ` Top-k beats random-k in ${wins.wins}/${wins.total} conditions.` : '';
+      const significant = isObject(wins) && typeof wins.significant === 'number' ? ` (the 95 % interval of the paired margin lies above 0 in ${wins.significant})` : '';
+      const winText = isObject(wins) ? ` Top-k beats random-k in ${wins.wins}/${wins.total} conditions${significant}.` : '';
       blocks.push({ kind: 'figure', figure: {
         id: `validation-${kind}-${edit}`,
         title: `${edit === 'ablate' ? 'Ablation' : edit === 'enhance' ? 'Enhancement' : edit} of the top-k ${kind} vs k random ${kind}`,

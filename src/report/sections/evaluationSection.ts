@@ -1,17 +1,17 @@
 /**
  * Report sections from the evaluation stage: the accuracy table with bootstrap intervals and the
- * fluency of every arm (`evaluation.json`, format emotion-circuits/evaluation@1), and example
- * generations side by side per arm (`generations.jsonl`). A `sweep.json` is listed as a note
- * until its format is known here.
+ * fluency of every arm (`evaluation.json`, format emotion-circuits/evaluation@1), the strength
+ * sweeps (`sweep.json`, sweepSection.ts), and example generations side by side per arm
+ * (`generations.jsonl`).
  */
 import type { Row } from '../figure.js';
 import type { Block, Section } from '../html.js';
 import { isObject, loadJson, num, pick, unrecognised, type Json } from '../runFiles.js';
 import { barSpec } from '../specs.js';
+import { sweepBlocks } from './sweepSection.js';
 
 export const EVALUATION_JSON = 'evaluation.json';
 export const GENERATIONS_JSONL = 'generations.jsonl';
-export const SWEEP_JSON = 'sweep.json';
 /** Example prompts shown per emotion. */
 export const EXAMPLES_PER_EMOTION = 2;
 
@@ -128,8 +128,7 @@ function generationBlocks(runDir: string): Block[] {
 export function evaluationSections(runDir: string): Section[] {
   const sections: Section[] = [];
   const evaluation = evaluationBlocks(runDir);
-  const sweep = loadJson(runDir, SWEEP_JSON);
-  if (sweep.state !== 'missing') evaluation.push({ kind: 'note', text: `${SWEEP_JSON} is present; this report does not draw sweeps yet (read the file for the accuracy–fluency front).` });
+  evaluation.push(...sweepBlocks(runDir));
   if (evaluation.length) sections.push({ id: 'evaluation', title: 'Evaluation: accuracy and fluency per arm', blocks: evaluation });
   const generations = generationBlocks(runDir);
   if (generations.length) sections.push({ id: 'generations', title: 'Example generations', blocks: generations });
