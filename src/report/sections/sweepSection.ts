@@ -48,7 +48,7 @@ export function sweepBlocks(runDir: string): Block[] {
   }
   if (!rows.length) return [{ kind: 'note', text: unrecognised(SWEEP_JSON, 'no method with settings') }];
   const encoding = {
-    x: { field: 'perplexity', type: 'quantitative', scale: { zero: false }, title: 'perplexity (unsteered model)' },
+    x: { field: 'perplexity', type: 'quantitative', scale: { zero: false, padding: 12 }, title: 'perplexity (unsteered model)' },
     y: { field: 'accuracy', type: 'quantitative', title: 'accuracy' },
   };
   return [{ kind: 'figure', figure: {
