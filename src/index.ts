@@ -32,3 +32,5 @@ export { train, type StepRecord, type TrainOptions, type TrainProgress, type Tra
 export type { TrainExample } from './train/dataset.js';
 export { exportHfFolder } from './train/hfExport.js';
 export { trainProgressReporter } from './cli/progress.js';
+export { listRuns, type RunSummary, type StageSummary } from './pipeline/run/runList.js';
+export { renderReport, writeReport, REPORT_FILE } from './report/report.js';

@@ -86,7 +86,7 @@ describe('trace and generate on TinyStories-656K', { skip: SHARED_DIR ? false : 
     assert.equal(result.stdout, `run folder: ${out}\n`);
     assert.match(result.stderr, /directions \(attn site\): best held-out accuracy/);
     assert.match(result.stderr, /components neurons\.ablate: top-k beats random-k in \d+\/\d+ conditions/);
-    for (const file of ['manifest.json', 'directions.safetensors', 'consistency.json', 'neurons.json', 'heads.json', 'diff_vectors.safetensors', 'validation.json']) {
+    for (const file of ['manifest.json', 'directions.safetensors', 'consistency.json', 'neurons.json', 'heads.json', 'diff_vectors.safetensors', 'validation.json', 'report.html']) {
       assert.ok(existsSync(join(out, file)), `${file} written`);
     }
     const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
@@ -96,6 +96,7 @@ describe('trace and generate on TinyStories-656K', { skip: SHARED_DIR ? false : 
     const both = cli(['start', '--model', sharedPath('models', 'tinystories-656k'), '--out', out, '--twin', '--no-twin']);
     assert.equal(both.status, 2, both.stderr);
     assert.match(both.stderr, /--twin and --no-twin exclude each other/);
+    for (const record of Object.values(manifest.stages) as Array<{ wallMs?: number; peakRssBytes?: number }>) assert.ok(record.wallMs! >= 0 && record.peakRssBytes! > 0, 'every stage timed');
   });
 });
 

@@ -5,6 +5,8 @@ import { COMPONENTS_USAGE, runComponentsCommand } from './commands/components.js
 import { DIRECTIONS_USAGE, runDirectionsCommand } from './commands/directions.js';
 import { GENERATE_USAGE, runGenerateCommand } from './commands/generate.js';
 import { JUDGE_USAGE, runJudgeCommand } from './commands/judge.js';
+import { REPORT_USAGE, runReportCommand } from './commands/report.js';
+import { runRunsCommand, RUNS_USAGE } from './commands/runs.js';
 import { runStartCommand, START_USAGE } from './commands/start.js';
 import { runTraceCommand, TRACE_USAGE } from './commands/trace.js';
 
@@ -15,6 +17,8 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; usage: 
   directions: { run: runDirectionsCommand, usage: DIRECTIONS_USAGE },
   components: { run: runComponentsCommand, usage: COMPONENTS_USAGE },
   judge: { run: runJudgeCommand, usage: JUDGE_USAGE },
+  runs: { run: runRunsCommand, usage: RUNS_USAGE },
+  report: { run: runReportCommand, usage: REPORT_USAGE },
 };
 
 function usage(): string {

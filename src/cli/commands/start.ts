@@ -7,13 +7,14 @@ import { join } from 'node:path';
 import { modelFolderName } from '../../model/hub.js';
 import { runComponents } from '../../pipeline/components/componentsRun.js';
 import { runDirections } from '../../pipeline/directions/directionsRun.js';
+import { writeReport } from '../../report/report.js';
 import { parseFlags, parseInteger, resolveModelSpec, twinFlag } from '../args.js';
 import { progressReporter } from '../progress.js';
 
 export const START_USAGE = `emotion-circuits start [--model DIR] [--out RUN_DIR] [--dataset sev|FILE] [--limit N] [--twin|--no-twin]
   The main job: emotion directions and their consistency, then emotion neurons and heads with their
   causal validation, on the model (default: $EMOTION_CIRCUITS_MODEL) into RUN_DIR (default
-  runs/<model folder name>). Until the embedded default model exists, a model must be given.
+  runs/<model folder name>), then RUN_DIR/report.html. Until the embedded default model exists, a model must be given.
   --twin / --no-twin: the random-weight twin control (default on up to 50M parameters).`;
 
 export async function runStartCommand(argv: string[]): Promise<void> {
@@ -38,5 +39,6 @@ export async function runStartCommand(argv: string[]): Promise<void> {
   }
   const components = await runComponents({ runDir: out, log, twin: twin === false ? false : undefined });
   for (const [key, { wins, significant, total }] of Object.entries(components.summary)) log(`components ${key}: top-k beats random-k in ${wins}/${total} conditions (interval above 0 in ${significant})`);
+  log(`report: ${await writeReport(out)}`);
   process.stdout.write(`run folder: ${out}\n`);
 }
