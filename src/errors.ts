@@ -15,7 +15,8 @@ export type ErrorCode =
   | 'RUN'
   | 'USAGE'
   | 'KERNEL'
-  | 'DOWNLOAD';
+  | 'DOWNLOAD'
+  | 'GGUF';
 
 export class EmotionCircuitsError extends Error {
   readonly code: ErrorCode;

@@ -3,6 +3,7 @@
 import { EmotionCircuitsError } from '../errors.js';
 import { COMPONENTS_USAGE, runComponentsCommand } from './commands/components.js';
 import { DIRECTIONS_USAGE, runDirectionsCommand } from './commands/directions.js';
+import { EXPORT_USAGE, runExportCommand } from './commands/export.js';
 import { GENERATE_USAGE, runGenerateCommand } from './commands/generate.js';
 import { runStartCommand, START_USAGE } from './commands/start.js';
 import { runTraceCommand, TRACE_USAGE } from './commands/trace.js';
@@ -13,6 +14,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; usage: 
   generate: { run: runGenerateCommand, usage: GENERATE_USAGE },
   directions: { run: runDirectionsCommand, usage: DIRECTIONS_USAGE },
   components: { run: runComponentsCommand, usage: COMPONENTS_USAGE },
+  export: { run: runExportCommand, usage: EXPORT_USAGE },
 };
 
 function usage(): string {
