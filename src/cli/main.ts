@@ -5,6 +5,7 @@ import { COMPONENTS_USAGE, runComponentsCommand } from './commands/components.js
 import { DIRECTIONS_USAGE, runDirectionsCommand } from './commands/directions.js';
 import { EXPORT_USAGE, runExportCommand } from './commands/export.js';
 import { GENERATE_USAGE, runGenerateCommand } from './commands/generate.js';
+import { runServeCommand, SERVE_USAGE } from './commands/serve.js';
 import { runStartCommand, START_USAGE } from './commands/start.js';
 import { runTraceCommand, TRACE_USAGE } from './commands/trace.js';
 
@@ -15,6 +16,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; usage: 
   directions: { run: runDirectionsCommand, usage: DIRECTIONS_USAGE },
   components: { run: runComponentsCommand, usage: COMPONENTS_USAGE },
   export: { run: runExportCommand, usage: EXPORT_USAGE },
+  serve: { run: runServeCommand, usage: SERVE_USAGE },
 };
 
 function usage(): string {

@@ -27,9 +27,14 @@ export function sevUserContent(item: SevItem, valence: Valence): string {
  */
 export function instructedMessages(item: SevItem, valence: Valence, emotion: Emotion): ChatMessage[] {
   return [
-    { role: 'system', content: `Always reply in ${emotion}.\n${LENGTH_INSTRUCTION}` },
+    { role: 'system', content: instructedSystemContent(emotion) },
     { role: 'user', content: sevUserContent(item, valence) },
   ];
+}
+
+/** The instructed prompt's system message. */
+export function instructedSystemContent(emotion: Emotion): string {
+  return `Always reply in ${emotion}.\n${LENGTH_INSTRUCTION}`;
 }
 
 /** Uninstructed prompt: no emotion is named, so any emotion in the reply follows the event. */
