@@ -208,7 +208,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       // After a refused body the rest of it is not read: close the connection instead of draining it.
       if (status === 413) headers.Connection = 'close';
       sendJson(res, status, { error: message }, headers);
-      if (status === 413) res.on('finish', () => req.socket.destroy());
+      const socket = req.socket;
+      if (status === 413) res.on('finish', () => socket?.destroy());
     });
   });
   server.headersTimeout = 10_000;
