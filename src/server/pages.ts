@@ -27,7 +27,7 @@ textarea { width: 100%; min-height: 4rem; } .panes { display: grid; grid-templat
 export function page(title: string, body: string, options: { script?: string } = {}): string {
   const script = options.script ? `<script type="module" src="${escapeHtml(options.script)}"></script>` : '';
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,">
 <title>${escapeHtml(title)} · emotion-circuits</title><style>${STYLE}</style></head>
 <body><header><a href="/">Runs</a><a href="/playground">Playground</a></header>
 <h1>${escapeHtml(title)}</h1>
