@@ -8,6 +8,7 @@ import { GENERATE_USAGE, runGenerateCommand } from './commands/generate.js';
 import { runServeCommand, SERVE_USAGE } from './commands/serve.js';
 import { runStartCommand, START_USAGE } from './commands/start.js';
 import { runTraceCommand, TRACE_USAGE } from './commands/trace.js';
+import { didYouMean, EXIT_CODES, nextStep } from './nextStep.js';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; usage: string }> = {
   start: { run: runStartCommand, usage: START_USAGE },
@@ -20,18 +21,23 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; usage: 
 };
 
 function usage(): string {
-  return ['usage: emotion-circuits <command> [flags]', '', ...Object.values(COMMANDS).map((c) => c.usage + '\n')].join('\n');
+  return ['usage: emotion-circuits <command> [flags]', '', ...Object.values(COMMANDS).map((c) => c.usage + '\n'), EXIT_CODES, ''].join('\n');
 }
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === 'help' && rest[0] && COMMANDS[rest[0]]) {
+    process.stdout.write(COMMANDS[rest[0]].usage + '\n');
+    return 0;
+  }
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(usage());
     return name ? 0 : 2;
   }
   const command = COMMANDS[name];
   if (!command) {
-    process.stderr.write(`emotion-circuits: unknown command ${JSON.stringify(name)}\n\n${usage()}`);
+    const guess = didYouMean(name, Object.keys(COMMANDS));
+    process.stderr.write(`emotion-circuits: unknown command ${JSON.stringify(name)}${guess ? ` (did you mean ${guess}?)` : ''}\n\n${usage()}`);
     return 2;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
@@ -43,10 +49,12 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (error) {
     if (error instanceof EmotionCircuitsError) {
-      process.stderr.write(`emotion-circuits: ${error.message}\n`);
+      process.stderr.write(`emotion-circuits: ${error.message}\n${nextStep(error, name)}`);
       return error.code === 'USAGE' ? 2 : 1;
     }
-    throw error;
+    const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    process.stderr.write(`emotion-circuits: internal error in ${name}: ${detail}\n  next: this is a bug; please report it with the lines above\n`);
+    return 1;
   }
 }
 

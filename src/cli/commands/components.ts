@@ -10,7 +10,10 @@ export const COMPONENTS_USAGE = `emotion-circuits components --run RUN_DIR [--to
   Ranks MLP neurons by their contribution along the emotion direction and heads by the effect of
   zeroing them (from cached values), writes neurons.json/.safetensors, heads.json,
   diff_vectors.safetensors, and validates the rankings by ablating / enhancing the top-k units
-  against k random ones on held-out prompts (validation.json).`;
+  against k random ones on held-out prompts (validation.json).
+  Examples:
+    emotion-circuits components --run runs/my-run
+    emotion-circuits components --run runs/my-run --ks 1,2,4,8 --seeds 3 --samples 24`;
 
 export async function runComponentsCommand(argv: string[]): Promise<void> {
   const { values } = parseFlags('components', argv, {

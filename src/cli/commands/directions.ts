@@ -15,7 +15,10 @@ export const DIRECTIONS_USAGE = `emotion-circuits directions --model DIR --datas
   per theme in each split. --seed: permutation control, theme halves, PCA (default 0). --batch:
   prompts per forward pass (16). --chunk: prompts per activation file, the unit of resumption (64).
   --permutations: label shuffles in the permutation control (20). An interrupted run resumes;
-  finished stages are skipped.`;
+  finished stages are skipped.
+  Examples:
+    emotion-circuits directions --model path/to/hf-folder --dataset sev --out runs/my-run --limit 2
+    emotion-circuits directions --model org/name --dataset paper-sev.jsonl --out runs/paper`;
 
 export async function runDirectionsCommand(argv: string[]): Promise<void> {
   const { values } = parseFlags('directions', argv, {

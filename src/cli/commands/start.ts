@@ -13,7 +13,10 @@ import { progressReporter } from '../progress.js';
 export const START_USAGE = `emotion-circuits start [--model DIR] [--out RUN_DIR] [--dataset sev|FILE] [--limit N]
   The main job: emotion directions and their consistency, then emotion neurons and heads with their
   causal validation, on the model (default: $EMOTION_CIRCUITS_MODEL) into RUN_DIR (default
-  runs/<model folder name>). Until the embedded default model exists, a model must be given.`;
+  runs/<model folder name>). Until the embedded default model exists, a model must be given.
+  Examples:
+    emotion-circuits start --model path/to/hf-folder --limit 2        # a quick run
+    EMOTION_CIRCUITS_MODEL=Qwen/Qwen2.5-1.5B-Instruct emotion-circuits start`;
 
 export async function runStartCommand(argv: string[]): Promise<void> {
   const { values } = parseFlags('start', argv, {
