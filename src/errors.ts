@@ -15,7 +15,8 @@ export type ErrorCode =
   | 'RUN'
   | 'USAGE'
   | 'KERNEL'
-  | 'DOWNLOAD';
+  | 'DOWNLOAD'
+  | 'JUDGE';
 
 export class EmotionCircuitsError extends Error {
   readonly code: ErrorCode;
@@ -98,5 +99,13 @@ export class DownloadError extends EmotionCircuitsError {
   constructor(where: string, message: string) {
     super('DOWNLOAD', message, where);
     this.name = 'DownloadError';
+  }
+}
+
+/** A judge that cannot be set up, e.g. the LLM judge without its endpoint; `where` names the setting. */
+export class JudgeConfigError extends EmotionCircuitsError {
+  constructor(where: string, message: string) {
+    super('JUDGE', message, where);
+    this.name = 'JudgeConfigError';
   }
 }
