@@ -9,6 +9,9 @@ import { EMOTIONS } from '../src/emotions.js';
 import { compileInterventions } from '../src/interventions/compile.js';
 import type { Intervention } from '../src/interventions/intervention.js';
 import { LanguageModel } from '../src/model/languageModel.js';
+import type { Circuit } from '../src/pipeline/circuits/index.js';
+import type { DiffVectors } from '../src/pipeline/components/diffVectors.js';
+import { circuitArm } from '../src/pipeline/control/armResources.js';
 import { armInterventions, armPromptKind, defaultArm, type ArmResources, type ArmSpec } from '../src/pipeline/control/arms.js';
 import { steeringLayers } from '../src/pipeline/control/directionSteering.js';
 import type { SiteDirections } from '../src/pipeline/directions/directionSet.js';
@@ -40,12 +43,36 @@ function randomDirections(layers: number, width: number, seed: number): SiteDire
   return { directions, norms: new Float64Array(layers * EMOTIONS.length), layers, width };
 }
 
+function randomArray(n: number, seed: number): Float32Array {
+  const random = seededRandom(seed);
+  return Float32Array.from({ length: n }, () => random() * 2 - 1);
+}
+
+/** A hand-made circuit: layer 0 has neurons 5, 9 and head 2; layer 1 neurons 1, 7, 30 and heads 0, 6. */
+function handCircuit(emotion: (typeof EMOTIONS)[number], lambda: number): Circuit {
+  const units = (indices: number[]) => indices.map((index) => ({ index, score: 1 }));
+  const counts = { neurons: 0, heads: 0 };
+  const layer = (l: number, neurons: number[], heads: number[]) => ({ layer: l, neurons: units(neurons), heads: units(heads), planned: counts, used: counts, shortfall: counts });
+  return { emotion, lambda, layers: [layer(0, [5, 9], [2]), layer(1, [1, 7, 30], [0, 6])] } as unknown as Circuit;
+}
+
 describe('control arms on TinyStories-656K', { skip: SHARED_DIR ? false : SHARED_SKIP_MESSAGE }, () => {
   let model: LanguageModel;
   let resources: ArmResources;
+  let diffVectors: DiffVectors;
   before(async () => {
     model = await LanguageModel.load(sharedPath('models', 'tinystories-656k'));
-    resources = { numLayers: model.config.numLayers, mlpDirections: randomDirections(model.config.numLayers, model.config.hiddenSize, 3) };
+    const { numLayers: L, intermediateSize, numHeads, headDim } = model.config;
+    diffVectors = {
+      mlp: { data: randomArray(EMOTIONS.length * L * intermediateSize, 4), layers: L, width: intermediateSize },
+      attn: { data: randomArray(EMOTIONS.length * L * numHeads * headDim, 5), layers: L, width: numHeads * headDim },
+    };
+    const circuits = Object.fromEntries(EMOTIONS.map((e) => [e, handCircuit(e, e === 'anger' ? 0.8 : 1)])) as Record<(typeof EMOTIONS)[number], Circuit>;
+    resources = {
+      numLayers: L,
+      mlpDirections: randomDirections(L, model.config.hiddenSize, 3),
+      circuitInterventions: circuitArm(circuits, diffVectors, { intermediateSize, numHeads }),
+    };
   });
   after(async () => model.dispose());
 
@@ -53,7 +80,33 @@ describe('control arms on TinyStories-656K', { skip: SHARED_DIR ? false : SHARED
     for (const method of ['none', 'prompt'] as const) assert.deepEqual(armInterventions(defaultArm(method), 'fear', resources), []);
     assert.equal(armPromptKind(defaultArm('prompt')), 'instructed');
     for (const method of ['none', 'direction', 'circuit', 'random'] as const) assert.equal(armPromptKind(defaultArm(method)), 'uninstructed');
-    assert.throws(() => armInterventions(defaultArm('circuit'), 'fear', resources), /needs the circuits stage/);
+    const withoutCircuits = { numLayers: resources.numLayers, mlpDirections: resources.mlpDirections };
+    assert.throws(() => armInterventions(defaultArm('circuit'), 'fear', withoutCircuits), /needs the circuits stage/);
+  });
+
+  test("circuit modulation adds λ·Δμ_e on the circuit's neurons from the last prompt position and λ·Δz_e on its heads everywhere", () => {
+    const { intermediateSize: dff, numHeads: H, headDim: dh } = model.config;
+    const e = EMOTIONS.indexOf('anger');
+    const delta = (site: 'mlp' | 'attn', l: number): number[] => Array.from(diffVectors[site].data.subarray((e * 2 + l) * diffVectors[site].width, (e * 2 + l + 1) * diffVectors[site].width));
+    const expected = (lambda: number): Intervention[] => [
+      { hook: 'blocks.0.mlp.hook_post', op: 'add', neurons: [5, 9], vector: delta('mlp', 0), coeff: lambda, positions: 'last' },
+      { hook: 'blocks.0.attn.hook_z', op: 'add', heads: [2], vector: delta('attn', 0), coeff: lambda, positions: 'all' },
+      { hook: 'blocks.1.mlp.hook_post', op: 'add', neurons: [1, 7, 30], vector: delta('mlp', 1), coeff: lambda, positions: 'last' },
+      { hook: 'blocks.1.attn.hook_z', op: 'add', heads: [0, 6], vector: delta('attn', 1), coeff: lambda, positions: 'all' },
+    ];
+    const strip = (list: Intervention[]) => list.map((iv) => ({ ...iv, vector: iv.vector!.map((x) => Math.fround(x)) }));
+    assert.deepEqual(strip(armInterventions(defaultArm('circuit'), 'anger', resources)), strip(expected(0.8))); // the circuit's own λ
+    assert.deepEqual(strip(armInterventions(defaultArm('circuit', 2), 'anger', resources)), strip(expected(2)));
+    assert.equal(dff, diffVectors.mlp.width);
+    assert.equal(H * dh, diffVectors.attn.width);
+    // Random circuits: same per-layer counts and Δ, other units, one draw per seed.
+    const draws = [0, 1].map((seed) => armInterventions(defaultArm('random'), 'anger', resources, seed));
+    for (const draw of draws) {
+      assert.deepEqual(draw.map((iv) => [iv.hook, (iv.neurons ?? iv.heads)!.length, iv.coeff, iv.positions]), expected(0.8).map((iv) => [iv.hook, (iv.neurons ?? iv.heads)!.length, iv.coeff, iv.positions]));
+      assert.deepEqual(strip(draw).map((iv) => iv.vector), strip(expected(0.8)).map((iv) => iv.vector));
+    }
+    assert.notDeepEqual(draws[0].map((iv) => iv.neurons ?? iv.heads), draws[1].map((iv) => iv.neurons ?? iv.heads));
+    assert.throws(() => armInterventions(defaultArm('random'), 'anger', resources), /needs a seed/);
   });
 
   test('direction steering adds exactly α·v_e·RMS(h) to resid_post of the band, from the last prompt position on', () => {
@@ -96,10 +149,17 @@ describe('control arms on TinyStories-656K', { skip: SHARED_DIR ? false : SHARED
     return { ids: sequence.slice(prompt.length), logits: allLogits };
   }
 
-  for (const arm of [defaultArm('none'), defaultArm('direction'), { method: 'direction', alpha: 4, band: { from: 0, to: 1 } } as ArmSpec]) {
+  const arms: Array<[ArmSpec, number | null]> = [
+    [defaultArm('none'), null],
+    [defaultArm('direction'), null],
+    [{ method: 'direction', alpha: 4, band: { from: 0, to: 1 } }, null],
+    [defaultArm('circuit', 3), null],
+    [defaultArm('random', 3), 1],
+  ];
+  for (const [arm, seed] of arms) {
     test(`KV-cached generation under ${JSON.stringify(arm)} equals a full recompute`, () => {
       const prompt = model.encode('Tom was sad because ');
-      const interventions = armInterventions(arm, 'anger', resources);
+      const interventions = armInterventions(arm, 'anger', resources, seed);
       const steps = 10;
       const cachedLogits: Float32Array[] = [];
       const hooks = [...compileInterventions(interventions, model.config), { name: 'logits', fn: (a: { data: Float32Array }) => void cachedLogits.push(Float32Array.from(a.data)) }];

@@ -8,22 +8,9 @@ import type { PromptKind } from '../collection/collect.js';
 import type { ArmMethod, ArmSpec } from '../control/arms.js';
 import type { DecodingSettings } from '../control/decoding.js';
 
-/** A judge's answer for one text (the contract of src/judge). */
-export interface EvaluationVerdict {
-  readonly target: Emotion;
-  /** null = the judgement failed: counts as 0 and is reported. */
-  readonly match: boolean | null;
-  readonly label: Emotion | 'neutral' | null;
-  readonly scores: Record<Emotion, number> | null;
-  readonly reason?: string;
-  readonly error?: string;
-}
-
-/** The judge contract the evaluation needs (src/judge's EmotionJudge satisfies it). */
-export interface EvaluationJudge {
-  readonly name: string;
-  judge(items: ReadonlyArray<{ text: string; target: Emotion }>, options?: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void }): Promise<EvaluationVerdict[]>;
-}
+/** The judge contract (src/judge): a verdict per text; a failed one has match = null and counts as 0. */
+export type { EmotionJudge as EvaluationJudge, JudgeVerdict as EvaluationVerdict } from '../../judge/judge.js';
+import type { JudgeVerdict as EvaluationVerdict } from '../../judge/judge.js';
 
 export interface PlanItem {
   /** Unique per item; the record key in generations.jsonl. */
