@@ -3,8 +3,11 @@
 import { EmotionCircuitsError } from '../errors.js';
 import { COMPONENTS_USAGE, runComponentsCommand } from './commands/components.js';
 import { DIRECTIONS_USAGE, runDirectionsCommand } from './commands/directions.js';
+import { DISCOVER_USAGE, runDiscoverCommand } from './commands/discover.js';
+import { EVALUATE_USAGE, runEvaluateCommand, runSweepCommand, SWEEP_USAGE } from './commands/evaluate.js';
 import { GENERATE_USAGE, runGenerateCommand } from './commands/generate.js';
 import { runStartCommand, START_USAGE } from './commands/start.js';
+import { runSteerCommand, STEER_USAGE } from './commands/steer.js';
 import { runTraceCommand, TRACE_USAGE } from './commands/trace.js';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; usage: string }> = {
@@ -13,6 +16,10 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; usage: 
   generate: { run: runGenerateCommand, usage: GENERATE_USAGE },
   directions: { run: runDirectionsCommand, usage: DIRECTIONS_USAGE },
   components: { run: runComponentsCommand, usage: COMPONENTS_USAGE },
+  discover: { run: runDiscoverCommand, usage: DISCOVER_USAGE },
+  steer: { run: runSteerCommand, usage: STEER_USAGE },
+  evaluate: { run: runEvaluateCommand, usage: EVALUATE_USAGE },
+  sweep: { run: runSweepCommand, usage: SWEEP_USAGE },
 };
 
 function usage(): string {

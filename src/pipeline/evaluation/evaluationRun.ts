@@ -53,6 +53,8 @@ export interface EvaluationRunOptions {
   readonly stage?: string;
   readonly generationsFile?: string;
   readonly outputFile?: string;
+  /** Turns the report into what `outputFile` holds (sweeps write their own table). Default: the report. */
+  readonly finalize?: (report: EvaluationReport) => unknown;
   readonly signal?: AbortSignal;
   readonly onProgress?: (done: number, total: number) => void;
   readonly log?: (line: string) => void;
@@ -70,7 +72,8 @@ export interface EvaluationReport {
 
 export interface EvaluationRunResult {
   readonly stage: 'ran' | 'skipped';
-  readonly report: EvaluationReport;
+  /** What `outputFile` holds: the report, or what `finalize` made of it. */
+  readonly output: unknown;
   readonly records: GenerationRecord[];
 }
 
@@ -113,9 +116,9 @@ export async function runEvaluation(options: EvaluationRunOptions): Promise<Eval
   const context = { model: manifest.model.files, upstream: upstreamHashes(manifest) };
   const stageHash = hashJson({ stage: `${stage}@1`, arms, decoding, bootstrap, judge: options.judge.name, scenarios: items.map((i) => i.skeletonId), context });
   if (run.isStageDone(stage, stageHash)) {
-    const report = JSON.parse(fs.readFileSync(run.path(outputFile), 'utf8')) as EvaluationReport;
+    const output = JSON.parse(fs.readFileSync(run.path(outputFile), 'utf8')) as unknown;
     const records = [...JsonlLog.open<GenerationRecord>(run.path(generationsFile)).records()];
-    return { stage: 'skipped', report, records };
+    return { stage: 'skipped', output, records };
   }
   run.invalidateStage(stage);
 
@@ -157,7 +160,8 @@ export async function runEvaluation(options: EvaluationRunOptions): Promise<Eval
     definitions: EVALUATION_DEFINITIONS,
     arms: summarizeArms(records, bootstrap),
   };
-  writeJsonAtomic(run.path(outputFile), report);
+  const output = options.finalize ? options.finalize(report) : report;
+  writeJsonAtomic(run.path(outputFile), output);
   run.completeStage(stage, stageHash, [generationsFile, outputFile]);
-  return { stage: 'ran', report, records };
+  return { stage: 'ran', output, records };
 }
