@@ -16,7 +16,8 @@ export type ErrorCode =
   | 'USAGE'
   | 'KERNEL'
   | 'DOWNLOAD'
-  | 'GGUF';
+  | 'GGUF'
+  | 'JUDGE';
 
 export class EmotionCircuitsError extends Error {
   readonly code: ErrorCode;
@@ -99,5 +100,13 @@ export class DownloadError extends EmotionCircuitsError {
   constructor(where: string, message: string) {
     super('DOWNLOAD', message, where);
     this.name = 'DownloadError';
+  }
+}
+
+/** A judge that cannot be set up, e.g. the LLM judge without its endpoint; `where` names the setting. */
+export class JudgeConfigError extends EmotionCircuitsError {
+  constructor(where: string, message: string) {
+    super('JUDGE', message, where);
+    this.name = 'JudgeConfigError';
   }
 }

@@ -10,7 +10,7 @@ export type { ModelConfig } from './model/config.js';
 export { allHookNames, matchHooks, type HookName, type LayerHookSuffix } from './model/hookNames.js';
 export type { Hook, HookContext, HookFn, Phase } from './model/hooks.js';
 export type { ForwardOptions, SequenceInput, SequenceOutput } from './model/forward.js';
-export type { Generation, GenerationOptions } from './model/generate.js';
+export type { Generation, GenerationOptions, StopReason } from './model/generate.js';
 export { KVCache } from './model/kvCache.js';
 export type { Tensor } from './model/tensor.js';
 export { resolveModel, type HubOptions } from './model/hub.js';

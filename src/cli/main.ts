@@ -4,9 +4,12 @@ import { EmotionCircuitsError } from '../errors.js';
 import { COMPONENTS_USAGE, runComponentsCommand } from './commands/components.js';
 import { DIRECTIONS_USAGE, runDirectionsCommand } from './commands/directions.js';
 import { EXPORT_USAGE, runExportCommand } from './commands/export.js';
+import { DISCOVER_USAGE, runDiscoverCommand } from './commands/discover.js';
+import { EVALUATE_USAGE, runEvaluateCommand, runSweepCommand, SWEEP_USAGE } from './commands/evaluate.js';
 import { GENERATE_USAGE, runGenerateCommand } from './commands/generate.js';
 import { runServeCommand, SERVE_USAGE } from './commands/serve.js';
 import { runStartCommand, START_USAGE } from './commands/start.js';
+import { runSteerCommand, STEER_USAGE } from './commands/steer.js';
 import { runTraceCommand, TRACE_USAGE } from './commands/trace.js';
 import { didYouMean, EXIT_CODES, nextStep } from './nextStep.js';
 
@@ -18,6 +21,10 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; usage: 
   components: { run: runComponentsCommand, usage: COMPONENTS_USAGE },
   export: { run: runExportCommand, usage: EXPORT_USAGE },
   serve: { run: runServeCommand, usage: SERVE_USAGE },
+  discover: { run: runDiscoverCommand, usage: DISCOVER_USAGE },
+  steer: { run: runSteerCommand, usage: STEER_USAGE },
+  evaluate: { run: runEvaluateCommand, usage: EVALUATE_USAGE },
+  sweep: { run: runSweepCommand, usage: SWEEP_USAGE },
 };
 
 function usage(): string {

@@ -23,7 +23,7 @@ import type { Hook } from '../model/hooks.js';
 import { SafetensorsReader } from '../model/safetensors.js';
 import { DIRECTIONS_FILE } from '../pipeline/directions/directionSet.js';
 import { CIRCUITS_DIR, directionSteeringLayers } from '../pipeline/export/controlVectorExport.js';
-import { instructedSystemContent, LENGTH_INSTRUCTION, type ChatMessage } from '../pipeline/stimuli/prompts.js';
+import { systemInstruction, type ChatMessage } from '../pipeline/stimuli/prompts.js';
 import { seededRandom } from '../random.js';
 
 export const METHODS = ['none', 'prompt', 'direction', 'circuit', 'random'] as const;
@@ -54,7 +54,7 @@ export function availableMethods(runDir: string): Record<Method, boolean> {
 
 function uninstructed(prompt: string): ChatMessage[] {
   return [
-    { role: 'system', content: LENGTH_INSTRUCTION },
+    { role: 'system', content: systemInstruction(null) },
     { role: 'user', content: prompt },
   ];
 }
@@ -99,7 +99,7 @@ export function buildArms(runDir: string, config: ModelConfig, request: ArmReque
   const unsteered = uninstructed(prompt);
   if (method === 'none') return { unsteered, steered: unsteered, hooks: [] };
   if (method === 'prompt') {
-    return { unsteered, steered: [{ role: 'system', content: instructedSystemContent(emotion) }, { role: 'user', content: prompt }], hooks: [] };
+    return { unsteered, steered: [{ role: 'system', content: systemInstruction(emotion) }, { role: 'user', content: prompt }], hooks: [] };
   }
   const layers = directionSteeringLayers(config.numLayers);
   const d = config.hiddenSize;
