@@ -19,7 +19,9 @@ import { EmotionCircuitsError } from '../errors.js';
 import type { GenerationQueue } from './generationQueue.js';
 import type { ModelHost } from './modelHost.js';
 import { availableMethods, buildArms, METHODS, type Method } from './playgroundArms.js';
-import { TokenStepper, yieldToEventLoop } from './tokenStepper.js';
+import { perSequenceHooks } from '../interventions/perSequence.js';
+import { DEFAULT_DECODING, generationOptions, resolveDecoding } from '../pipeline/control/decoding.js';
+import { TextStream } from '../pipeline/control/textStream.js';
 
 export interface ServerLimits {
   /** Request bodies beyond this many bytes get 413. */
@@ -65,12 +67,10 @@ export interface PlaygroundRequest {
   prompt: string;
   emotion: Emotion;
   method: Method;
-  strength: number;
+  strength: number | null;
   maxNewTokens: number;
   seed: number;
 }
-
-const DEFAULT_STRENGTH: Record<Method, number> = { none: 0, prompt: 0, direction: 8, random: 8, circuit: 1 };
 
 /** Checks a parsed body; `resolveRun` maps a run name to its folder (or throws HttpError). */
 export function parsePlaygroundRequest(body: string, limits: ServerLimits, resolveRun: (name: string) => string): PlaygroundRequest {
@@ -87,8 +87,8 @@ export function parsePlaygroundRequest(body: string, limits: ServerLimits, resol
   if (prompt.length > limits.maxPromptChars) throw new HttpError(413, `prompt: ${prompt.length} characters exceeds the limit of ${limits.maxPromptChars}`);
   if (!EMOTIONS.includes(emotion as Emotion)) throw new HttpError(400, `emotion: expected one of ${EMOTIONS.join(', ')}`);
   if (!METHODS.includes(method as Method)) throw new HttpError(400, `method: expected one of ${METHODS.join(', ')}`);
-  const strength = json.strength ?? DEFAULT_STRENGTH[method as Method];
-  if (typeof strength !== 'number' || !Number.isFinite(strength) || Math.abs(strength) > 100) throw new HttpError(400, 'strength: expected a number in [-100, 100]');
+  const strength = json.strength ?? null;
+  if (strength !== null && (typeof strength !== 'number' || !Number.isFinite(strength) || Math.abs(strength) > 100)) throw new HttpError(400, 'strength: expected a number in [-100, 100], or null for the method\'s default');
   const maxNewTokens = json.maxNewTokens ?? 60;
   if (!Number.isInteger(maxNewTokens) || (maxNewTokens as number) < 1 || (maxNewTokens as number) > limits.maxNewTokens) {
     throw new HttpError(400, `maxNewTokens: expected an integer from 1 to ${limits.maxNewTokens}`);
@@ -96,7 +96,7 @@ export function parsePlaygroundRequest(body: string, limits: ServerLimits, resol
   const seed = json.seed ?? 0;
   if (!Number.isInteger(seed)) throw new HttpError(400, 'seed: expected an integer');
   const runDir = resolveRun(run);
-  if (!availableMethods(runDir)[method as Method]) throw new HttpError(400, `method ${method}: this run lacks the files it needs (directions.safetensors for direction/random, circuits/ for circuit)`);
+  if (!availableMethods(runDir)[method as Method]) throw new HttpError(400, `method ${method}: this run lacks the stage it needs (directions for direction, circuits for circuit and random): run "emotion-circuits discover" on it`);
   return { runDir, prompt, emotion: emotion as Emotion, method: method as Method, strength, maxNewTokens: maxNewTokens as number, seed: seed as number };
 }
 
@@ -132,35 +132,40 @@ async function waitForDrain(res: ServerResponse, ms: number, signal: AbortSignal
   });
 }
 
-/** Runs one admitted playground request as a queue job streaming to `res`. */
+/** Runs one admitted playground request as a queue job streaming to `res`: both continuations in one batch. */
 async function streamJob(res: ServerResponse, request: PlaygroundRequest, host: ModelHost, limits: ServerLimits, signal: AbortSignal): Promise<void> {
   const modelDir = host.modelDirFor(request.runDir);
   const model = await host.get(modelDir);
   if (signal.aborted) return;
   sendEvent(res, 'start', { model: modelDir.split(/[\\/]/).pop() });
   const arms = buildArms(request.runDir, model.config, request);
-  const unsteeredIds = model.encodeChat(arms.unsteered).ids;
-  const steeredIds = model.encodeChat(arms.steered).ids;
-  const longest = Math.max(unsteeredIds.length, steeredIds.length) + request.maxNewTokens;
+  const prompts = [model.encodeChat(arms.unsteered).ids, model.encodeChat(arms.steered).ids];
+  const longest = Math.max(...prompts.map((p) => p.length)) + request.maxNewTokens;
   if (longest > model.config.maxPositionEmbeddings) {
     throw new EmotionCircuitsError('CONTEXT_LENGTH', `prompt plus ${request.maxNewTokens} new tokens is ${longest} tokens, beyond the model's context of ${model.config.maxPositionEmbeddings}; shorten the prompt or ask for fewer tokens`);
   }
-  const steppers = {
-    unsteered: new TokenStepper(model, unsteeredIds, { maxNewTokens: request.maxNewTokens }),
-    steered: new TokenStepper(model, steeredIds, { maxNewTokens: request.maxNewTokens, hooks: arms.hooks }),
-  };
-  while (!signal.aborted && !(steppers.unsteered.done && steppers.steered.done)) {
-    for (const arm of ['unsteered', 'steered'] as const) {
-      const stepper = steppers[arm];
-      if (stepper.done || signal.aborted) continue;
-      if (stepper.step() !== null) sendEvent(res, 'token', { arm, text: model.decode(stepper.ids) });
-      await waitForDrain(res, limits.slowClientMs, signal);
-      await yieldToEventLoop();
-    }
-  }
+  const decoding = resolveDecoding({ maxNewTokens: request.maxNewTokens, minNewTokens: Math.min(DEFAULT_DECODING.minNewTokens, request.maxNewTokens) });
+  const names = ['unsteered', 'steered'] as const;
+  const texts = ['', ''];
+  const streams = names.map((arm, i) => new TextStream((ids) => model.decode(ids), (delta) => {
+    texts[i] += delta;
+    sendEvent(res, 'token', { arm, text: texts[i] });
+  }));
+  let pendingDrain: Promise<void> | null = null;
+  const generations = await model.generateAsync(prompts, {
+    ...generationOptions(decoding),
+    hooks: perSequenceHooks([[], arms.hooks]),
+    signal,
+    onToken: (sequence, id) => {
+      streams[sequence].push(id);
+      // A client that stops reading is cut off after slowClientMs (its 'close' cancels the job).
+      if (res.writableNeedDrain && !pendingDrain) pendingDrain = waitForDrain(res, limits.slowClientMs, signal).finally(() => (pendingDrain = null));
+    },
+  });
   if (signal.aborted) return;
-  const summary = (s: TokenStepper) => ({ text: model.decode(s.ids), tokens: s.ids.length, stopReason: s.stopReason });
-  sendEvent(res, 'done', { unsteered: summary(steppers.unsteered), steered: summary(steppers.steered) });
+  streams.forEach((s) => s.flush());
+  const summary = (i: number) => ({ text: model.decode(generations[i].ids), tokens: generations[i].ids.length, stopReason: generations[i].stopReason });
+  sendEvent(res, 'done', { arm: arms.arm, unsteered: summary(0), steered: summary(1) });
 }
 
 /** Handles POST /api/generate after the body was read and parsed. */

@@ -77,11 +77,11 @@ export function playgroundPage(limits: { maxPromptChars: number; maxNewTokens: n
 <label for="prompt">Prompt</label><textarea id="prompt" name="prompt" maxlength="${limits.maxPromptChars}" required>Tom found a lost puppy in the rain.</textarea>
 <label for="emotion">Emotion</label><select id="emotion" name="emotion">${options(EMOTIONS)}</select>
 <label for="method">Method</label><select id="method" name="method">${options(METHODS)}</select>
-<label for="strength">Strength</label><input id="strength" name="strength" type="number" step="any" value="8">
+<label for="strength">Strength</label><input id="strength" name="strength" type="number" step="any" value="">
 <label for="maxNewTokens">New tokens</label><input id="maxNewTokens" name="maxNewTokens" type="number" min="1" max="${limits.maxNewTokens}" value="60">
 <span></span><span><button type="submit" id="generate">Generate</button> <button type="button" id="cancel" disabled>Cancel</button></span>
 </form>
-<p class="muted" id="hint">Strength: α for direction and random (α·RMS(h)·v at the middle layers), a multiplier of λ for circuit; unused by none and prompt.</p>
+<p class="muted" id="hint">Strength: α for direction (α·RMS(h)·v on the residual at 39–71 % depth); λ for circuit and random (empty: the circuit's own λ); unused by none and prompt. random = a random circuit with the same per-layer counts.</p>
 <div id="status" role="status">Idle.</div>
 <div class="panes"><div class="pane"><h3>Unsteered</h3><div id="unsteered"></div></div><div class="pane"><h3>Steered</h3><div id="steered"></div></div></div>`,
     { script: '/assets/playground.js' },

@@ -1,39 +1,39 @@
 /**
- * The steering methods of the playground, each turned into the prompt and hooks of the steered
- * continuation (the unsteered one always gets the uninstructed prompt and no hooks):
+ * The playground's methods are the evaluation's control arms (src/pipeline/control/arms.ts), so
+ * what the page shows is what `evaluate` measures:
  *
- * - none: the same as the unsteered continuation (a baseline check).
- * - prompt: the instructed prompt (`Always reply in {emotion}.`), no hooks.
- * - direction: α·RMS(h)·v_l added to blocks.l.hook_resid_post for l in the direction-steering band,
- *   at the last prompt position and every generated one, with h the current row and v_l the unit
- *   MLP-site direction of the run (DESIGN §3 step 10); strength = α.
- * - random: the same with a random unit vector per layer (seeded): the control for direction.
- * - circuit: the circuit's equivalent pair from circuits/{emotion}.safetensors: strength·attn_out[l]
- *   on blocks.l.hook_attn_out at all positions, strength·mlp_out[l] on blocks.l.hook_mlp_out from the
- *   last prompt position on (DESIGN §3 step 9); strength = multiplier of the stored λ.
+ * - none: uninstructed prompt, no edit (the steered text equals the unsteered one: a baseline check).
+ * - prompt: the instructed prompt (`Always reply in {emotion}.`).
+ * - direction: α·RMS(h)·v_l on blocks.l.hook_resid_post over the 39–71 % band, from the last prompt
+ *   token on; strength = α (default 8).
+ * - circuit: the emotion's circuit modulation (λΔμ on its neurons, λΔz on its heads); strength = λ
+ *   (default: the circuit's own).
+ * - random: a random circuit with the same per-layer counts and the emotion's Δ; strength = λ, the
+ *   request's seed picks the draw.
+ *
+ * The unsteered continuation always reads the uninstructed prompt with no edit.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { EMOTIONS, type Emotion } from '../emotions.js';
-import { EmotionCircuitsError } from '../errors.js';
+import type { Emotion } from '../emotions.js';
 import { compileInterventions } from '../interventions/compile.js';
-import type { Intervention } from '../interventions/intervention.js';
 import type { ModelConfig } from '../model/config.js';
 import type { Hook } from '../model/hooks.js';
-import { SafetensorsReader } from '../model/safetensors.js';
+import { loadArmResources } from '../pipeline/control/armResources.js';
+import { ARM_METHODS, armInterventions, armPromptKind, defaultArm, type ArmMethod, type ArmSpec } from '../pipeline/control/arms.js';
 import { DIRECTIONS_FILE } from '../pipeline/directions/directionSet.js';
-import { CIRCUITS_DIR, directionSteeringLayers } from '../pipeline/export/controlVectorExport.js';
+import { RunFolder } from '../pipeline/run/runStore.js';
 import { systemInstruction, type ChatMessage } from '../pipeline/stimuli/prompts.js';
-import { seededRandom } from '../random.js';
 
-export const METHODS = ['none', 'prompt', 'direction', 'circuit', 'random'] as const;
-export type Method = (typeof METHODS)[number];
+export const METHODS = ARM_METHODS;
+export type Method = ArmMethod;
 
 export interface ArmRequest {
   prompt: string;
   emotion: Emotion;
   method: Method;
-  strength: number;
+  /** α for direction, λ for circuit and random; null = the method's default. */
+  strength: number | null;
   seed: number;
 }
 
@@ -42,83 +42,35 @@ export interface Arms {
   steered: ChatMessage[];
   /** Hooks of the steered continuation. */
   hooks: Hook[];
+  arm: ArmSpec;
 }
 
-/** Which methods a run folder can serve (direction and random need directions; circuit needs circuit files). */
+/** Which methods a run folder can serve: direction needs the directions stage, circuit and random the circuits stage. */
 export function availableMethods(runDir: string): Record<Method, boolean> {
-  const hasDirections = fs.existsSync(path.join(runDir, DIRECTIONS_FILE));
-  const circuitsDir = path.join(runDir, CIRCUITS_DIR);
-  const hasCircuit = EMOTIONS.some((e) => fs.existsSync(path.join(circuitsDir, `${e}.safetensors`)));
-  return { none: true, prompt: true, direction: hasDirections, random: hasDirections, circuit: hasCircuit };
+  const stages = RunFolder.read(runDir).stages ?? {};
+  const hasDirections = stages.directions !== undefined && fs.existsSync(path.join(runDir, DIRECTIONS_FILE));
+  const hasCircuits = hasDirections && stages.circuits !== undefined;
+  return { none: true, prompt: true, direction: hasDirections, circuit: hasCircuits, random: hasCircuits };
 }
 
-function uninstructed(prompt: string): ChatMessage[] {
+function messages(prompt: string, emotion: Emotion | null): ChatMessage[] {
   return [
-    { role: 'system', content: systemInstruction(null) },
+    { role: 'system', content: systemInstruction(emotion) },
     { role: 'user', content: prompt },
   ];
 }
 
-function readLayerRows(file: string, name: string, config: ModelConfig): Float32Array {
-  const reader = SafetensorsReader.open(file);
-  try {
-    const [layers, width] = reader.info(name).shape;
-    if (layers !== config.numLayers || width !== config.hiddenSize) {
-      throw new EmotionCircuitsError('RUN', `${name} is [${layers}, ${width}] but the model has ${config.numLayers} layers of width ${config.hiddenSize}: the run was made with another model`, file);
-    }
-    return reader.readF32(name);
-  } finally {
-    reader.close();
-  }
-}
-
-/** Adds α·RMS(row)·v to the last row of every chunk (last prompt token, then each new token). */
-function residualSteeringHooks(vectors: Map<number, Float32Array>, alpha: number): Hook[] {
-  return [...vectors].map(([layer, v]) => ({
-    name: `blocks.${layer}.hook_resid_post`,
-    fn: (activation) => {
-      const d = v.length;
-      const base = activation.data.length - d;
-      let sumSquares = 0;
-      for (let i = 0; i < d; i++) sumSquares += activation.data[base + i] ** 2;
-      const scale = alpha * Math.sqrt(sumSquares / d);
-      for (let i = 0; i < d; i++) activation.data[base + i] += scale * v[i];
-    },
-  }));
-}
-
-function randomUnit(d: number, random: () => number): Float32Array {
-  const v = Float32Array.from({ length: d }, () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random()));
-  const n = Math.hypot(...v);
-  return v.map((x) => x / n);
-}
-
 /** The prompts and hooks of both continuations for one playground request. */
 export function buildArms(runDir: string, config: ModelConfig, request: ArmRequest): Arms {
-  const { prompt, emotion, method, strength } = request;
-  const unsteered = uninstructed(prompt);
-  if (method === 'none') return { unsteered, steered: unsteered, hooks: [] };
-  if (method === 'prompt') {
-    return { unsteered, steered: [{ role: 'system', content: systemInstruction(emotion) }, { role: 'user', content: prompt }], hooks: [] };
-  }
-  const layers = directionSteeringLayers(config.numLayers);
-  const d = config.hiddenSize;
-  if (method === 'direction' || method === 'random') {
-    const file = path.join(runDir, DIRECTIONS_FILE);
-    if (!fs.existsSync(file)) throw new EmotionCircuitsError('RUN', 'this run has no directions yet: run `emotion-circuits directions` on it first', runDir);
-    const all = readLayerRows(file, `mlp.${emotion}`, config);
-    const random = seededRandom(request.seed);
-    const vectors = new Map(layers.map((l) => [l, method === 'direction' ? all.slice(l * d, (l + 1) * d) : randomUnit(d, random)]));
-    return { unsteered, steered: unsteered, hooks: residualSteeringHooks(vectors, strength) };
-  }
-  const file = path.join(runDir, CIRCUITS_DIR, `${emotion}.safetensors`);
-  if (!fs.existsSync(file)) throw new EmotionCircuitsError('RUN', `this run has no circuit for ${emotion} (circuits/${emotion}.safetensors): run the circuits stage first`, runDir);
-  const attn = readLayerRows(file, 'attn_out', config);
-  const mlp = readLayerRows(file, 'mlp_out', config);
-  const interventions: Intervention[] = [];
-  for (let l = 0; l < config.numLayers; l++) {
-    interventions.push({ hook: `blocks.${l}.hook_attn_out`, op: 'add', vector: Array.from(attn.subarray(l * d, (l + 1) * d)), coeff: strength, positions: 'all', phase: 'both' });
-    interventions.push({ hook: `blocks.${l}.hook_mlp_out`, op: 'add', vector: Array.from(mlp.subarray(l * d, (l + 1) * d)), coeff: strength, positions: 'last', phase: 'both' });
-  }
-  return { unsteered, steered: unsteered, hooks: compileInterventions(interventions, config) };
+  const { method, emotion } = request;
+  const base = defaultArm(method, request.strength ?? undefined);
+  const arm: ArmSpec = base.method === 'random' ? { ...base, seeds: [request.seed] } : base;
+  const needsRun = method !== 'none' && method !== 'prompt';
+  const interventions = needsRun ? armInterventions(arm, emotion, loadArmResources(runDir), method === 'random' ? request.seed : null) : [];
+  return {
+    unsteered: messages(request.prompt, null),
+    steered: messages(request.prompt, armPromptKind(arm) === 'instructed' ? emotion : null),
+    hooks: compileInterventions(interventions, config),
+    arm,
+  };
 }

@@ -47,7 +47,9 @@ async function loadMethods(): Promise<void> {
 }
 
 function defaultStrength(): void {
-  strengthInput.value = methodSelect.value === 'circuit' ? '1' : methodSelect.value === 'direction' || methodSelect.value === 'random' ? '8' : '0';
+  // Empty = the method's default: the circuit's own λ for circuit and random.
+  strengthInput.value = methodSelect.value === 'direction' ? '8' : '';
+  strengthInput.placeholder = methodSelect.value === 'direction' ? 'α' : methodSelect.value === 'none' || methodSelect.value === 'prompt' ? 'unused' : "circuit's λ";
 }
 
 /** Calls `onEvent` for each complete event in the SSE byte stream. */
@@ -81,7 +83,7 @@ async function generate(): Promise<void> {
     prompt: data.get('prompt'),
     emotion: data.get('emotion'),
     method: data.get('method'),
-    strength: Number(data.get('strength')),
+    strength: data.get('strength') === '' ? null : Number(data.get('strength')),
     maxNewTokens: Number(data.get('maxNewTokens')),
   };
   panes.unsteered.textContent = '';

@@ -9,7 +9,7 @@ export const EXPORT_USAGE = `emotion-circuits export --run RUN_DIR --emotion E -
   decoder block N at every position: llama.cpp's control-vector layout (llama-cli --control-vector FILE,
   repeng), or the same tensors in safetensors. direction: alpha * sigma_l * v_l (unit MLP-site direction,
   sigma_l = mean residual RMS at the last token of the instructed train prompts) at layers
-  round(0.39*L)..round(0.71*L). circuit: attn_out + mlp_out of circuits/E.safetensors per layer (an
+  round(0.39*L)..round(0.71*L)-1. circuit: attn_out + mlp_out of circuits/E.safetensors per layer (an
   approximation of the circuit, printed and written into the file's metadata).
   Examples:
     emotion-circuits export --run runs/my-run --emotion anger --what direction --format gguf --out anger.gguf

@@ -3,7 +3,7 @@
  * one vector per layer N ≥ 1, meant to be added to the residual after decoder block N at every
  * position (llama.cpp `--control-vector`, repeng, or `controlVectorInterventions` here).
  *
- * - direction: α·σ_l·v_{e,l} at the direction-steering layers (≈ 39–71 % of depth, never layer 0),
+ * - direction: α·σ_l·v_{e,l} at the direction-steering layers (round(0.39·L)…round(0.71·L)−1, never layer 0),
  *   with v_{e,l} the unit MLP-site direction (resid_post) and σ_l the RMS of resid_post at the last
  *   prompt token averaged over the run's instructed train prompts. It is the static form of direction
  *   steering (α·RMS(h)·v with h the current state), applied at every position instead of the last ones.
@@ -25,6 +25,8 @@ import { SafetensorsReader } from '../../model/safetensors.js';
 import { ActivationStore } from '../collection/activationStore.js';
 import { ACTIVATIONS_DIR } from '../collection/collect.js';
 import { writeSafetensorsAtomic } from '../run/atomicWrite.js';
+import { CIRCUITS_DIR } from '../circuits/circuit.js';
+import { DEFAULT_STEERING_ALPHA, steeringLayers } from '../control/directionSteering.js';
 import { DIRECTIONS_FILE } from '../directions/directionSet.js';
 import { RunFolder } from '../run/runStore.js';
 
@@ -32,8 +34,7 @@ export type ExportWhat = 'direction' | 'circuit';
 export type ExportFormat = 'gguf' | 'safetensors';
 
 /** The authors' direction-steering strength. */
-export const DEFAULT_DIRECTION_ALPHA = 8;
-export const CIRCUITS_DIR = 'circuits';
+export const DEFAULT_DIRECTION_ALPHA = DEFAULT_STEERING_ALPHA;
 
 export interface ExportOptions {
   runDir: string;
@@ -57,15 +58,11 @@ export interface ExportResult {
 }
 
 /**
- * Direction-steering layers (DESIGN §3 step 10): l from round(0.39·L) to round(0.71·L), without
- * layer 0 (a control vector cannot act after block 0); at least one layer when L ≥ 2.
+ * The layers a direction control vector covers: the direction-steering band of the control arms
+ * (round(0.39·L) … round(0.71·L) − 1), without layer 0 (llama.cpp never adds a vector after block 0).
  */
 export function directionSteeringLayers(numLayers: number): number[] {
-  const first = Math.max(1, Math.round(0.39 * numLayers));
-  const last = Math.min(numLayers - 1, Math.max(first, Math.round(0.71 * numLayers)));
-  const layers: number[] = [];
-  for (let l = first; l <= last; l++) layers.push(l);
-  return layers;
+  return steeringLayers(numLayers).filter((l) => l >= 1);
 }
 
 /** σ_l: mean over the instructed train prompts of RMS(resid_post[l]) at the last prompt token; [L]. */
@@ -127,10 +124,10 @@ function directionVectors(runDir: string, emotion: Emotion, alpha: number): Pick
     metadata: {
       approximates,
       scaling: `alpha=${alpha}; sigma per layer: ${layers.map((l) => `${l}:${sigma[l].toPrecision(6)}`).join(',')}`,
-      layer_band: 'round(0.39*L) .. round(0.71*L), layer 0 excluded',
+      layer_band: 'round(0.39*L) .. round(0.71*L)-1 (the direction-steering band), layer 0 excluded',
     },
     summary: [
-      `direction steering vector for ${emotion}: layers ${layers.join(', ')} of ${numLayers} (band round(0.39·L)…round(0.71·L)), each α·σ_l·v_l with α = ${alpha}`,
+      `direction steering vector for ${emotion}: layers ${layers.join(', ')} of ${numLayers} (band round(0.39·L)…round(0.71·L)−1), each α·σ_l·v_l with α = ${alpha}`,
       `approximates: ${approximates}`,
     ],
   };
