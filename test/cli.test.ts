@@ -92,5 +92,6 @@ describe('trace and generate on TinyStories-656K', { skip: SHARED_DIR ? false : 
     }
     const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
     assert.deepEqual(Object.keys(manifest.stages).sort(), ['circuits', 'collect', 'consistency', 'diffVectors', 'directions', 'evaluation', 'heads', 'neurons', 'sublayers', 'validation']);
+    for (const record of Object.values(manifest.stages) as Array<{ wallMs?: number; peakRssBytes?: number }>) assert.ok(record.wallMs! >= 0 && record.peakRssBytes! > 0, 'every stage timed');
   });
 });

@@ -1,8 +1,8 @@
 /**
  * The web UI end to end in headless Debian Chromium (playwright-core driving /usr/bin/chromium, no
  * downloaded browser): a TinyStories-656K run made here (directions with limit 2), opened from the
- * runs list, steered by direction in the playground (both texts appear), and a long generation
- * cancelled from the page. No console errors, no request leaves the server.
+ * runs list with its report (rendered on the fly), steered by direction in the playground (both
+ * texts appear), and a long generation cancelled from the page. No console errors, no request leaves the server.
  * Needs `apt-get install chromium`; skips with a message when it is absent.
  */
 import assert from 'node:assert/strict';
@@ -54,6 +54,11 @@ describe('web UI in headless Chromium', { skip }, () => {
     await page.click('a[href="/runs/tiny/"]');
     await page.waitForSelector('h1:has-text("Run tiny")');
     assert.match(await page.textContent('body') ?? '', /directions\.safetensors/);
+    // The run has no report.html: the server renders the report for this view.
+    await page.click('text=Open the report');
+    await page.waitForSelector('h1:has-text("emotion-circuits report")');
+    assert.match(await page.textContent('body') ?? '', /direction/i);
+    await page.goBack();
     await page.click('text=Steer in the playground');
     await page.waitForFunction(() => (document.getElementById('run') as HTMLSelectElement).value === 'tiny');
     // The run has directions but no circuit: the circuit method is disabled.

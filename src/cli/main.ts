@@ -8,6 +8,8 @@ import { DISCOVER_USAGE, runDiscoverCommand } from './commands/discover.js';
 import { EVALUATE_USAGE, runEvaluateCommand, runSweepCommand, SWEEP_USAGE } from './commands/evaluate.js';
 import { GENERATE_USAGE, runGenerateCommand } from './commands/generate.js';
 import { runServeCommand, SERVE_USAGE } from './commands/serve.js';
+import { REPORT_USAGE, runReportCommand } from './commands/report.js';
+import { runRunsCommand, RUNS_USAGE } from './commands/runs.js';
 import { runStartCommand, START_USAGE } from './commands/start.js';
 import { runSteerCommand, STEER_USAGE } from './commands/steer.js';
 import { runTraceCommand, TRACE_USAGE } from './commands/trace.js';
@@ -25,6 +27,8 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; usage: 
   steer: { run: runSteerCommand, usage: STEER_USAGE },
   evaluate: { run: runEvaluateCommand, usage: EVALUATE_USAGE },
   sweep: { run: runSweepCommand, usage: SWEEP_USAGE },
+  runs: { run: runRunsCommand, usage: RUNS_USAGE },
+  report: { run: runReportCommand, usage: REPORT_USAGE },
 };
 
 function usage(): string {

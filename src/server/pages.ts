@@ -46,7 +46,7 @@ export interface RunSummary {
 
 export function runsPage(runsDir: string, runs: readonly RunSummary[]): string {
   const rows = runs.map((r) => `<tr><td><a href="/runs/${segment(r.name)}/">${escapeHtml(r.name)}</a></td><td>${escapeHtml(r.model)}</td><td>${escapeHtml(r.dataset)}</td>
-<td>${escapeHtml(r.stages.join(', ') || '–')}</td><td>${r.hasReport ? `<a href="/runs/${segment(r.name)}/report">report</a>` : '<span class="muted">no report</span>'}</td>
+<td>${escapeHtml(r.stages.join(', ') || '–')}</td><td><a href="/runs/${segment(r.name)}/report">report</a>${r.hasReport ? '' : ' <span class="muted">(rendered on open)</span>'}</td>
 <td><a href="/playground?run=${segment(r.name)}">playground</a></td></tr>`);
   const table = runs.length
     ? `<table><thead><tr><th>Run</th><th>Model</th><th>Dataset</th><th>Stages</th><th>Report</th><th></th></tr></thead><tbody>${rows.join('\n')}</tbody></table>`
@@ -57,7 +57,7 @@ export function runsPage(runsDir: string, runs: readonly RunSummary[]): string {
 export function runPage(name: string, manifestJson: string, entries: readonly { name: string; isDir: boolean; size: number }[], hasReport: boolean): string {
   const base = `/runs/${segment(name)}`;
   const files = entries.map((e) => `<tr><td><a href="${base}/files/${segment(e.name)}${e.isDir ? '/' : ''}">${escapeHtml(e.name)}${e.isDir ? '/' : ''}</a></td><td>${e.isDir ? '' : e.size.toLocaleString('en')}</td></tr>`);
-  const report = hasReport ? `<a href="${base}/report">Open the report</a>` : `No report yet: <code>emotion-circuits report --run RUN_DIR</code> writes one.`;
+  const report = `<a href="${base}/report">Open the report</a>${hasReport ? '' : ' <span class="muted">(no report.html yet: rendered now; <code>emotion-circuits report --run RUN_DIR</code> writes one)</span>'}`;
   return page(`Run ${name}`, `<p>${report} · <a href="/playground?run=${segment(name)}">Steer in the playground</a></p>
 <h2>Files</h2><table><tbody>${files.join('\n')}</tbody></table>
 <h2>Manifest</h2><pre>${escapeHtml(manifestJson)}</pre>`);

@@ -5,7 +5,7 @@
  * ```
  * GET  /                                  runs list
  * GET  /runs/{run}/                       a run: files, manifest, links to its report and the playground
- * GET  /runs/{run}/report                 the run's report.html
+ * GET  /runs/{run}/report                 the run's report.html, rendered on the fly when the run has none
  * GET  /runs/{run}/files/{path…}          a file (or folder listing) inside the run
  * GET  /playground[?run=NAME]             the steering playground
  * GET  /assets/playground.js              its script
@@ -28,10 +28,11 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../errors.js';
 import { MANIFEST_FILE, RunFolder } from '../pipeline/run/runStore.js';
+import { renderReport, REPORT_FILE } from '../report/index.js';
 import { DEFAULT_LIMITS, HttpError, parsePlaygroundRequest, readBody, startPlaygroundStream, type ServerLimits } from './generateRoute.js';
 import { GenerationQueue, type QueueCounters } from './generationQueue.js';
 import { ModelHost } from './modelHost.js';
-import { folderPage, page, playgroundPage, runPage, runsPage, type RunSummary } from './pages.js';
+import { folderPage, playgroundPage, runPage, runsPage, type RunSummary } from './pages.js';
 import { availableMethods } from './playgroundArms.js';
 import { resolveUnderRoot } from './safePath.js';
 
@@ -61,7 +62,6 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-const REPORT_FILE = 'report.html';
 /** Files from run folders render in a sandbox with no network: a report cannot call the API or load anything. */
 const RUN_FILE_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'; sandbox allow-scripts allow-downloads";
 const APP_CSP = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:";
@@ -105,6 +105,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const models = new ModelHost(options.model);
   const sockets = new Set<Socket>();
   let allowedHosts = new Set<string>();
+  /** Reports being rendered, by run folder, so concurrent views share one rendering. */
+  const renders = new Map<string, Promise<string>>();
 
   /** The real folder of run `name` (one raw path segment), or an HttpError. */
   const runFolder = (rawName: string): string => {
@@ -185,10 +187,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       }
       if (parts.length === 3 && parts[2] === 'report') {
         const runDir = runFolder(parts[1]);
-        if (!fs.existsSync(path.join(runDir, REPORT_FILE))) {
-          return send(res, 404, 'text/html; charset=utf-8', page('No report yet', `<p>Write one with <code>emotion-circuits report --run RUN_DIR</code>, then reload.</p>`), { 'Content-Security-Policy': APP_CSP });
+        if (fs.existsSync(path.join(runDir, REPORT_FILE))) return serveRunFile(res, parts[1], [REPORT_FILE], false);
+        // No report.html yet: render one for this view (nothing is written into the run folder).
+        let rendering = renders.get(runDir);
+        if (!rendering) {
+          rendering = renderReport(runDir).finally(() => renders.delete(runDir));
+          renders.set(runDir, rendering);
         }
-        return serveRunFile(res, parts[1], [REPORT_FILE], false);
+        return send(res, 200, 'text/html; charset=utf-8', await rendering, { 'Content-Security-Policy': RUN_FILE_CSP });
       }
       if (parts[2] === 'files') return serveRunFile(res, parts[1], parts.slice(3), trailingSlash);
     }

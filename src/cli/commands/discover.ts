@@ -18,11 +18,17 @@ export const DISCOVER_USAGE = `emotion-circuits discover --model DIR --out RUN_D
   and heads with validation, sublayer influence, circuits, and the evaluation of the control arms
   (generations.jsonl, evaluation.json). Finished stages are skipped, interrupted ones resume.
   --limit N keeps N scenarios per theme in each split (a quick run).
+  Examples:
+    emotion-circuits discover --model path/to/hf-folder --out runs/my-run --limit 2
+    emotion-circuits discover --model Qwen/Qwen2.5-1.5B-Instruct --out runs/qwen --judge openai
 ${ARM_FLAGS_USAGE}`;
 
 export const START_USAGE = `emotion-circuits start [--model DIR] [--out RUN_DIR] [--dataset sev|FILE] [--limit N] [--judge builtin|openai]
   The main job: \`discover\` on the model (default: $EMOTION_CIRCUITS_MODEL) into RUN_DIR (default
-  runs/<model folder name>). Until the embedded default model exists, a model must be given.`;
+  runs/<model folder name>). Until the embedded default model exists, a model must be given.
+  Examples:
+    emotion-circuits start --model path/to/hf-folder --limit 2
+    EMOTION_CIRCUITS_MODEL=Qwen/Qwen2.5-1.5B-Instruct emotion-circuits start`;
 
 const FLAGS = {
   model: { type: 'string' },

@@ -14,13 +14,19 @@ export const EVALUATE_USAGE = `emotion-circuits evaluate --run RUN_DIR [--judge 
   same command again after an interruption) and evaluation.json (accuracy with 95 % bootstrap
   intervals per arm, emotion, valence and emotion × valence; judge failures; fluency). --limit N keeps N
   test scenarios per theme; --use-sweep takes λ, α and the band chosen by \`sweep\`.
+  Examples:
+    emotion-circuits evaluate --run runs/my-run --limit 2
+    emotion-circuits evaluate --run runs/my-run --judge openai --use-sweep
 ${ARM_FLAGS_USAGE}`;
 
 export const SWEEP_USAGE = `emotion-circuits sweep --run RUN_DIR --method circuit|direction [--judge builtin|openai] [--limit 2]
   [--lambdas 0.25,0.5,1,1.5,2,3] [--alphas 2,4,8,12,16] [--bands 0.39-0.71,0.2-0.5,0.5-0.8] [--max-perplexity-ratio 2]
   Evaluates circuit modulation over λ, or direction steering over α × depth band, against the unsteered
   reference on a subset of the test split (--limit scenarios per theme), and writes sweep.json with
-  accuracy and fluency per setting, the accuracy–fluency Pareto front and the chosen setting.`;
+  accuracy and fluency per setting, the accuracy–fluency Pareto front and the chosen setting.
+  Examples:
+    emotion-circuits sweep --run runs/my-run --method circuit --lambdas 0.5,1,2
+    emotion-circuits sweep --run runs/my-run --method direction --alphas 4,8,12 --bands 0.39-0.71,0.5-0.8`;
 
 const COMMON_FLAGS = {
   run: { type: 'string' },

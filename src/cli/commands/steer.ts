@@ -11,7 +11,10 @@ export const STEER_USAGE = `emotion-circuits steer --run RUN_DIR --emotion E --m
   Prints the model's reply to the prompt (the user turn; no emotion named, except for --method prompt,
   which uses the instructed system message) under the chosen arm, as it is generated. --strength is λ
   for circuit and random (default: the circuit's own λ) and α for direction (default 8); --seed picks
-  the random circuit. Decoding: greedy, repetition penalty 1.1, no repeated 3-grams.`;
+  the random circuit. Decoding: greedy, repetition penalty 1.1, no repeated 3-grams.
+  Examples:
+    emotion-circuits steer --run runs/my-run --emotion anger --method circuit --prompt "My flight was cancelled."
+    emotion-circuits steer --run runs/my-run --emotion fear --method direction --strength 6 --prompt "The lights went out."`;
 
 export async function runSteerCommand(argv: string[]): Promise<void> {
   const { values } = parseFlags('steer', argv, {

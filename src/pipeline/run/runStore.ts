@@ -8,13 +8,18 @@
  *
  * @example
  * const run = RunFolder.open('runs/x', header);
- * if (!run.isStageDone('directions', hash)) { writeDirections(...); run.completeStage('directions', hash, ['directions.safetensors']); }
+ * if (!run.isStageDone('directions', hash)) {
+ *   run.startStage('directions'); // forgets the old record, starts the clock and memory meter
+ *   writeDirections(...);
+ *   run.completeStage('directions', hash, ['directions.safetensors']); // records wallMs, peakRssBytes
+ * }
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EmotionCircuitsError } from '../../errors.js';
 import { sha256File, writeJsonAtomic } from './atomicWrite.js';
+import { startStageMeter, type StageMeasurement, type StageMeter } from './stageMeter.js';
 
 export const MANIFEST_FILE = 'manifest.json';
 
@@ -38,6 +43,14 @@ export interface StageRecord {
   /** Files the stage wrote, relative to the run folder. */
   outputs: string[];
   completedAt: string;
+  /**
+   * Wall time and peak memory of the invocation that completed the stage, measured from
+   * `startStage` (or `invalidateStage`) to `completeStage`; absent when the stage was not started
+   * through this RunFolder (older manifests).
+   */
+  wallMs?: number;
+  peakRssBytes?: number;
+  peakRssSource?: StageMeasurement['peakRssSource'];
 }
 
 export interface Manifest extends ManifestHeader {
@@ -49,6 +62,9 @@ function runError(where: string, message: string): EmotionCircuitsError {
 }
 
 export class RunFolder {
+  /** Meters of the stages started and not yet completed, by stage name. */
+  private readonly meters = new Map<string, StageMeter>();
+
   private constructor(
     readonly dir: string,
     private manifest: Manifest,
@@ -99,17 +115,34 @@ export class RunFolder {
     return record !== undefined && record.inputsHash === inputsHash && record.outputs.every((o) => fs.existsSync(this.path(o)));
   }
 
-  /** Records a finished stage. Call only after every output has been written (atomically). */
+  /**
+   * Records a finished stage. Call only after every output has been written (atomically). When the
+   * stage was started with `startStage` / `invalidateStage`, its wall time and peak memory are
+   * recorded too.
+   */
   completeStage(stage: string, inputsHash: string, outputs: string[]): void {
-    this.manifest.stages[stage] = { inputsHash, outputs, completedAt: new Date().toISOString() };
+    const meter = this.meters.get(stage);
+    this.meters.delete(stage);
+    const measurement = meter?.finish();
+    this.manifest.stages[stage] = { inputsHash, outputs, completedAt: new Date().toISOString(), ...measurement };
     this.save();
   }
 
-  /** Forgets a stage (its inputs changed and it is about to run again). */
-  invalidateStage(stage: string): void {
+  /**
+   * Forgets a stage's record and starts its clock and memory meter (see stageMeter.ts); the
+   * following `completeStage` records both.
+   */
+  startStage(stage: string): void {
+    this.meters.get(stage)?.finish();
+    this.meters.set(stage, startStageMeter());
     if (!(stage in this.manifest.stages)) return;
     delete this.manifest.stages[stage];
     this.save();
+  }
+
+  /** Forgets a stage (its inputs changed and it is about to run again); the same as `startStage`. */
+  invalidateStage(stage: string): void {
+    this.startStage(stage);
   }
 
   private save(): void {

@@ -1,0 +1,97 @@
+/**
+ * The run folders under a directory, summarised from their manifests (for `emotion-circuits runs`,
+ * the web UI and the report): model, dataset, seed, and each finished stage with its timing.
+ *
+ * @example
+ * for (const run of listRuns('runs')) console.log(run.dir, run.stages.map((s) => s.name));
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { MANIFEST_FILE, type Manifest } from './runStore.js';
+
+export interface StageSummary {
+  name: string;
+  completedAt: string;
+  /** Absent for stages recorded before timings existed. */
+  wallMs?: number;
+  peakRssBytes?: number;
+  peakRssSource?: 'vmhwm' | 'sampled';
+}
+
+export interface RunSummary {
+  /** The run folder (as found under the listed directory). */
+  dir: string;
+  name: string;
+  /** Set when manifest.json cannot be read; the other fields are then empty. */
+  error?: string;
+  model: string;
+  dataset: string;
+  train: number;
+  test: number;
+  seed: number | null;
+  tool: string;
+  /** Stages in the order they completed. */
+  stages: StageSummary[];
+  /** Latest completion time, or '' when no stage finished. */
+  updatedAt: string;
+}
+
+/** One run's summary from its manifest object. */
+export function summariseManifest(dir: string, manifest: Manifest): RunSummary {
+  const stages = Object.entries(manifest.stages ?? {})
+    .map(([name, record]): StageSummary => ({
+      name,
+      completedAt: record.completedAt,
+      ...(record.wallMs !== undefined ? { wallMs: record.wallMs } : {}),
+      ...(record.peakRssBytes !== undefined ? { peakRssBytes: record.peakRssBytes, peakRssSource: record.peakRssSource } : {}),
+    }))
+    .sort((a, b) => a.completedAt.localeCompare(b.completedAt));
+  return {
+    dir,
+    name: path.basename(dir),
+    model: manifest.model?.dir ? path.basename(manifest.model.dir) : '',
+    dataset: manifest.dataset?.spec ?? '',
+    train: manifest.dataset?.train ?? 0,
+    test: manifest.dataset?.test ?? 0,
+    seed: typeof manifest.seed === 'number' ? manifest.seed : null,
+    tool: manifest.tool ? `${manifest.tool.name} ${manifest.tool.version}` : '',
+    stages,
+    updatedAt: stages.length ? stages[stages.length - 1].completedAt : '',
+  };
+}
+
+function readSummary(dir: string): RunSummary {
+  try {
+    return summariseManifest(dir, JSON.parse(fs.readFileSync(path.join(dir, MANIFEST_FILE), 'utf8')) as Manifest);
+  } catch (error) {
+    return { dir, name: path.basename(dir), error: `cannot read ${MANIFEST_FILE}: ${(error as Error).message}`, model: '', dataset: '', train: 0, test: 0, seed: null, tool: '', stages: [], updatedAt: '' };
+  }
+}
+
+/**
+ * Every folder directly under `runsDir` that holds a manifest.json (and `runsDir` itself when it
+ * is a run folder), sorted by name. A missing `runsDir` lists nothing.
+ */
+export function listRuns(runsDir: string): RunSummary[] {
+  if (!fs.existsSync(runsDir) || !fs.statSync(runsDir).isDirectory()) return [];
+  const dirs = fs.readdirSync(runsDir, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && fs.existsSync(path.join(runsDir, entry.name, MANIFEST_FILE)))
+    .map((entry) => path.join(runsDir, entry.name))
+    .sort();
+  if (fs.existsSync(path.join(runsDir, MANIFEST_FILE))) dirs.unshift(runsDir);
+  return dirs.map(readSummary);
+}
+
+/** "1.2 s", "3 min 4 s", "1 h 2 min". */
+export function formatDuration(ms: number): string {
+  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
+  const s = Math.round(ms / 1000);
+  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
+  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+}
+
+/** Bytes as MiB or GiB. */
+export function formatBytes(bytes: number): string {
+  const mib = bytes / 2 ** 20;
+  return mib < 1024 ? `${mib.toFixed(0)} MiB` : `${(mib / 1024).toFixed(2)} GiB`;
+}

@@ -1,0 +1,114 @@
+/** Stage timings in the manifest (wall time, peak RSS) and the `runs` listing. */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import * as v8 from 'node:v8';
+import * as vm from 'node:vm';
+import { writeJsonAtomic } from '../src/pipeline/run/atomicWrite.js';
+import { listRuns } from '../src/pipeline/run/runList.js';
+import { RunFolder, type Manifest } from '../src/pipeline/run/runStore.js';
+
+const header = { tool: { name: 't', version: '0' }, model: { dir: 'models/m1', files: {} }, dataset: { spec: 'sev', hash: 'h', train: 3, test: 2 }, settings: {}, seed: 7 };
+const MIB = 2 ** 20;
+
+/**
+ * Runs the garbage collector until the RSS falls below `belowBytes` (array buffers are freed by a
+ * background sweeper, so this may take a few rounds); at most 2 s.
+ */
+async function collectGarbageUntil(belowBytes: number): Promise<void> {
+  v8.setFlagsFromString('--expose-gc');
+  const gc = vm.runInNewContext('gc') as () => void;
+  for (let round = 0; round < 100 && process.memoryUsage.rss() >= belowBytes; round++) {
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+function busyWait(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until) { /* a synchronous stage: no timer can run */ }
+}
+
+/** Allocates and touches `bytes` (so they are resident), holds them for a while; returns the RSS while held. */
+function allocateAndDrop(bytes: number): number {
+  const block = new Uint8Array(bytes).fill(1);
+  busyWait(30);
+  return process.memoryUsage.rss() + block[bytes - 1] - 1;
+}
+
+test('a stage records its wall time and the RSS peak of a synchronous allocation', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ec-runs-'));
+  try {
+    const run = RunFolder.open(dir, header);
+    const outerStart = performance.now();
+    run.startStage('alloc');
+    const innerStart = performance.now();
+    const rssBefore = process.memoryUsage.rss();
+    const rssWith = allocateAndDrop(256 * MIB);
+    await collectGarbageUntil(rssWith - 200 * MIB);
+    assert.ok(process.memoryUsage.rss() < rssWith - 200 * MIB, 'the block was returned: only a high-water mark can still see it');
+    writeJsonAtomic(run.path('a.json'), { ok: true });
+    const innerEnd = performance.now();
+    run.completeStage('alloc', 'x', ['a.json']);
+    const outerEnd = performance.now();
+    const record = (JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as Manifest).stages.alloc;
+    assert.ok(record.wallMs! >= Math.floor(innerEnd - innerStart) && record.wallMs! <= Math.ceil(outerEnd - outerStart), `wallMs ${record.wallMs}`);
+    assert.ok(rssWith - rssBefore > 200 * MIB, 'the block is resident');
+    assert.ok(record.peakRssBytes! >= rssWith - 8 * MIB, `peak ${record.peakRssBytes! / MIB} MiB ≥ RSS with the block ${rssWith / MIB} MiB`);
+    if (process.platform === 'linux') assert.equal(record.peakRssSource, 'vmhwm');
+    assert.equal(run.isStageDone('alloc', 'x'), true);
+    // The next stage starts from a reset mark: the freed block is not in its peak.
+    run.startStage('small');
+    run.completeStage('small', 'z', []);
+    const small = (JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as Manifest).stages.small;
+    assert.ok(small.peakRssBytes! < record.peakRssBytes! - 150 * MIB, `next stage's peak ${small.peakRssBytes! / MIB} MiB`);
+    // A stage completed without being started carries no timing (callers that never start one still work).
+    run.completeStage('plain', 'y', []);
+    const plain = (JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as Manifest).stages.plain;
+    assert.equal(plain.wallMs, undefined);
+    assert.equal(plain.peakRssBytes, undefined);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('listRuns finds run folders, orders stages by completion, and reports unreadable manifests', () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ec-runs-'));
+  try {
+    const b = RunFolder.open(path.join(root, 'b'), header);
+    b.startStage('second');
+    b.completeStage('second', 'h2', []);
+    const a = RunFolder.open(path.join(root, 'a'), { ...header, model: { dir: 'x/tiny', files: {} } });
+    a.startStage('first');
+    a.completeStage('first', 'h1', []);
+    fs.mkdirSync(path.join(root, 'not-a-run'));
+    fs.mkdirSync(path.join(root, 'broken'));
+    fs.writeFileSync(path.join(root, 'broken', 'manifest.json'), '{ nope');
+    const manifest = JSON.parse(fs.readFileSync(path.join(root, 'a', 'manifest.json'), 'utf8')) as Manifest;
+    manifest.stages.zero = { inputsHash: 'h0', outputs: [], completedAt: '2000-01-01T00:00:00.000Z' };
+    fs.writeFileSync(path.join(root, 'a', 'manifest.json'), JSON.stringify(manifest));
+
+    const runs = listRuns(root);
+    assert.deepEqual(runs.map((r) => r.name), ['a', 'b', 'broken']);
+    assert.equal(runs[0].model, 'tiny');
+    assert.deepEqual(runs[0].stages.map((s) => s.name), ['zero', 'first']);
+    assert.equal(runs[0].stages[0].wallMs, undefined, 'an old record without timing');
+    assert.equal(runs[0].stages[1].wallMs, manifest.stages.first.wallMs);
+    assert.equal(runs[1].stages[0].peakRssBytes, (JSON.parse(fs.readFileSync(path.join(root, 'b', 'manifest.json'), 'utf8')) as Manifest).stages.second.peakRssBytes);
+    assert.match(runs[2].error ?? '', /manifest\.json/);
+    assert.deepEqual(listRuns(path.join(root, 'missing')), []);
+
+    const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+    const json = JSON.parse(execFileSync(process.execPath, [cli, 'runs', '--runs', root, '--json'], { encoding: 'utf8' })) as typeof runs;
+    assert.deepEqual(json, runs);
+    const text = execFileSync(process.execPath, [cli, 'runs', '--runs', root], { encoding: 'utf8' });
+    assert.match(text, new RegExp(`${path.join(root, 'a').replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')}  model tiny  dataset sev \\(3 train / 2 test scenarios\\)  seed 7`));
+    assert.match(text, /^ {2}first +\d+\.\d\d s +\d+ MiB peak RSS/m);
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
