@@ -21,3 +21,7 @@ export { EMOTIONS, VALENCES, type Emotion, type Valence } from './emotions.js';
 export { loadSev, parseSevJsonl, type SevItem } from './pipeline/stimuli/sev.js';
 export { runDirections, type DirectionsRunOptions, type DirectionsRunResult } from './pipeline/directions/directionsRun.js';
 export { runComponents, type ComponentsRunOptions, type ComponentsRunResult } from './pipeline/components/componentsRun.js';
+export { controlVectorInterventions, readControlVector } from './interventions/controlVector.js';
+export { decodeGguf, encodeGguf, gguf, GgufError, readGguf, writeGguf, type GgufFile, type GgufTensor, type GgufValue } from './model/gguf.js';
+export { exportControlVector, type ExportOptions, type ExportResult } from './pipeline/export/controlVectorExport.js';
+export { startServer, type RunningServer, type ServerOptions, type ServerStatus } from './server/server.js';

@@ -1,7 +1,7 @@
 /** CLI conventions every command follows: --help with examples, exit codes 0 / 1 / 2, and errors that say what to do next. */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -48,6 +48,32 @@ test('usage errors exit 2 and point at --help; run errors exit 1 with a next ste
     assert.equal(noRuns.status, 2);
     assert.match(noRuns.stderr, /the runs folder .* does not exist; make a run first/);
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('serve listens on 127.0.0.1, answers, and exits 0 on SIGINT', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ec-serve-cli-'));
+  mkdirSync(join(dir, 'runs'));
+  const child = spawn(process.execPath, [CLI, 'serve', '--runs', join(dir, 'runs'), '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        const match = /at (http:\/\/127\.0\.0\.1:\d+)\//.exec(out);
+        if (match) resolve(match[1]);
+      });
+      child.on('exit', (code) => reject(new Error(`serve exited early with ${code}`)));
+    });
+    const page = await fetch(`${url}/`);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /No run folders/);
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    child.kill('SIGINT');
+    assert.equal(await exited, 0);
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   }
 });
