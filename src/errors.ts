@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'USAGE'
   | 'KERNEL'
   | 'DOWNLOAD'
+  | 'GGUF'
   | 'JUDGE';
 
 export class EmotionCircuitsError extends Error {

@@ -9,6 +9,7 @@ import { allHookNames } from '../src/model/hookNames.js';
 import { SafetensorsReader } from '../src/model/safetensors.js';
 import { compare } from './helpers/compare.js';
 import { SHARED_DIR, SHARED_SKIP_MESSAGE, sharedPath } from './helpers/shared.js';
+import { writeSmallSev } from './helpers/smallSev.js';
 
 const CLI = join(process.cwd(), 'dist', 'src', 'cli', 'main.js');
 
@@ -78,25 +79,19 @@ describe('trace and generate on TinyStories-656K', { skip: SHARED_DIR ? false : 
     assert.match(bad.stderr, /iv\.json\.vector: expected 128 numbers/);
   });
 
-  test('start runs the main job (directions, then components) into a run folder', () => {
+  test('start runs the main job (discover) into a run folder', () => {
     const out = join(dir, 'start-run');
-    // --no-twin keeps this test short; the twin itself is covered by components.test.ts.
-    const result = cli(['start', '--model', sharedPath('models', 'tinystories-656k'), '--limit', '1', '--out', out, '--no-twin']);
+    const dataset = writeSmallSev(dir);
+    const result = cli(['start', '--model', sharedPath('models', 'tinystories-656k'), '--dataset', dataset, '--out', out, '--max-new-tokens', '4', '--samples', '2', '--ks', '1', '--arms', 'none,direction']);
     assert.equal(result.status, 0, result.stderr);
-    assert.equal(result.stdout, `run folder: ${out}\n`);
+    assert.match(result.stdout, new RegExp(`run folder: ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\n$`));
     assert.match(result.stderr, /directions \(attn site\): best held-out accuracy/);
     assert.match(result.stderr, /components neurons\.ablate: top-k beats random-k in \d+\/\d+ conditions/);
-    for (const file of ['manifest.json', 'directions.safetensors', 'consistency.json', 'neurons.json', 'heads.json', 'diff_vectors.safetensors', 'validation.json', 'report.html']) {
+    for (const file of ['manifest.json', 'directions.safetensors', 'consistency.json', 'neurons.json', 'heads.json', 'diff_vectors.safetensors', 'validation.json', 'sublayers.json', 'circuits/anger.json', 'evaluation.json']) {
       assert.ok(existsSync(join(out, file)), `${file} written`);
     }
     const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
-    assert.deepEqual(Object.keys(manifest.stages).sort(), ['collect', 'consistency', 'diffVectors', 'directions', 'heads', 'neurons', 'validation']);
-    assert.equal(manifest.settings.twin, false);
-    assert.equal(JSON.parse(readFileSync(join(out, 'validation.json'), 'utf8')).twin, null);
-    const both = cli(['start', '--model', sharedPath('models', 'tinystories-656k'), '--out', out, '--twin', '--no-twin']);
-    assert.equal(both.status, 2, both.stderr);
-    assert.match(both.stderr, /--twin and --no-twin exclude each other/);
+    assert.deepEqual(Object.keys(manifest.stages).sort(), ['circuits', 'collect', 'consistency', 'diffVectors', 'directions', 'evaluation', 'heads', 'neurons', 'sublayers', 'validation']);
     for (const record of Object.values(manifest.stages) as Array<{ wallMs?: number; peakRssBytes?: number }>) assert.ok(record.wallMs! >= 0 && record.peakRssBytes! > 0, 'every stage timed');
   });
 });
-

@@ -97,3 +97,86 @@ describe('generation on TinyStories-656K', { skip: SHARED_DIR ? false : SHARED_S
     assert.throws(() => model.run([model.config.vocabSize]), /outside the vocabulary/);
   });
 });
+
+describe('streaming, cancellation and a minimum length on TinyStories-656K', { skip: SHARED_DIR ? false : SHARED_SKIP_MESSAGE }, () => {
+  let model: LanguageModel;
+  before(async () => {
+    model = await LanguageModel.load(sharedPath('models', 'tinystories-656k'));
+  });
+  after(async () => {
+    await model.dispose();
+  });
+  const options = { maxNewTokens: 12, repetitionPenalty: 1.1, noRepeatNgramSize: 3 };
+
+  test('onToken reports every kept token of every sequence, in order, with the prompt index', async () => {
+    const prompts = ['Tom was sad ', 'Once upon a time, there was a big red ball that'].map((p) => model.encode(p));
+    const streamed: number[][] = [[], []];
+    const results = model.generate(prompts, { ...options, onToken: (i, id) => streamed[i].push(id) });
+    assert.deepEqual(streamed, results.map((r) => r.ids));
+    const streamedAsync: number[][] = [[], []];
+    const asyncResults = await model.generateAsync(prompts, { ...options, onToken: (i, id) => streamedAsync[i].push(id) });
+    assert.deepEqual(asyncResults.map((r) => r.ids), results.map((r) => r.ids));
+    assert.deepEqual(streamedAsync, streamed);
+  });
+
+  test('hooks see the prompt index as the sequence even after other sequences finish', () => {
+    const short = model.encode('Tom was sad ');
+    const long = model.encode('Lily and Ben went to the park. They saw a big ');
+    const stopAfterTwo = model.generate([short], { maxNewTokens: 2, stopTokenIds: [] })[0].ids;
+    // Sequence 0 stops after its 2nd token (that token is a stop token); sequence 1 goes on.
+    const seen: Array<[number, number]> = [];
+    const hooks = [{ name: 'blocks.0.hook_resid_post', fn: (_: unknown, c: { sequence: number; startPos: number }) => void seen.push([c.sequence, c.startPos]) }];
+    model.generate([short, long], { maxNewTokens: 6, stopTokenIds: [stopAfterTwo[1]], hooks });
+    const sequence1 = seen.filter(([s]) => s === 1).map(([, p]) => p);
+    assert.deepEqual(sequence1, [0, ...Array.from({ length: 5 }, (_, i) => long.length + i)]);
+    const sequence0 = seen.filter(([s]) => s === 0).map(([, p]) => p);
+    assert.deepEqual(sequence0, [0, short.length]);
+  });
+
+  test('an aborted signal stops every running sequence at a step boundary with "cancelled"', async () => {
+    const prompt = model.encode('Tom was sad ');
+    const full = model.generate([prompt], { ...options, stopTokenIds: [] })[0].ids;
+    const controller = new AbortController();
+    const partial = model.generate([prompt], {
+      ...options,
+      stopTokenIds: [],
+      signal: controller.signal,
+      onToken: (_, id) => {
+        if (id === full[3]) controller.abort();
+      },
+    })[0];
+    assert.equal(partial.stopReason, 'cancelled');
+    assert.deepEqual(partial.ids, full.slice(0, 4));
+    // Aborted before the call: nothing runs.
+    const none = await model.generateAsync([prompt], { ...options, signal: AbortSignal.abort() });
+    assert.deepEqual(none[0].ids, []);
+    assert.equal(none[0].stopReason, 'cancelled');
+    // An abort from a timer lands between async steps.
+    const timed = new AbortController();
+    let tokens = 0;
+    const asyncRun = model.generateAsync([prompt], {
+      maxNewTokens: 100000,
+      stopTokenIds: [],
+      signal: timed.signal,
+      onToken: () => {
+        if (++tokens === 5) setImmediate(() => timed.abort());
+      },
+    });
+    const [result] = await asyncRun;
+    assert.equal(result.stopReason, 'cancelled');
+    assert.ok(result.ids.length >= 5 && result.ids.length <= 7, `stopped after ${result.ids.length} tokens`);
+  });
+
+  test('minNewTokens suppresses the stop tokens before that length only', () => {
+    const prompt = model.encode('Tom was sad ');
+    const greedy = model.generate([prompt], { maxNewTokens: 10, stopTokenIds: [] })[0].ids;
+    const stop = greedy[1];
+    const early = model.generate([prompt], { maxNewTokens: 10, stopTokenIds: [stop] })[0];
+    assert.deepEqual(early.ids, greedy.slice(0, 1));
+    const held = model.generate([prompt], { maxNewTokens: 10, minNewTokens: 5, stopTokenIds: [stop] })[0];
+    assert.ok(held.ids.length >= 5, `got ${held.ids.length} tokens`);
+    assert.ok(!held.ids.slice(0, 5).includes(stop));
+    // Once the minimum is reached the stop token ends the sequence again.
+    assert.deepEqual(model.generate([prompt], { maxNewTokens: 10, minNewTokens: 1, stopTokenIds: [stop] })[0], early);
+  });
+});

@@ -7,10 +7,17 @@ import type { Hook, HookContext } from '../model/hooks.js';
 import type { Tensor } from '../model/tensor.js';
 import { hookRowLayout, type Intervention } from './intervention.js';
 
-/** Row indices t (of a chunk with `tokens` rows starting at `startPos`) the intervention edits. */
-export function selectedRows(positions: Intervention['positions'], tokens: number, startPos: number): number[] {
+/**
+ * Row indices t (of a chunk with `tokens` rows starting at `startPos`) the intervention edits.
+ * `promptLength` (known in generation) places 'from-last-prompt'.
+ */
+export function selectedRows(positions: Intervention['positions'], tokens: number, startPos: number, promptLength?: number): number[] {
   if (positions === undefined || positions === 'all') return Array.from({ length: tokens }, (_, t) => t);
   if (positions === 'last') return [tokens - 1];
+  if (positions === 'from-last-prompt') {
+    const first = promptLength === undefined ? tokens - 1 : Math.max(0, promptLength - 1 - startPos);
+    return Array.from({ length: Math.max(0, tokens - first) }, (_, i) => first + i);
+  }
   return positions.map((p) => p - startPos).filter((t) => t >= 0 && t < tokens);
 }
 
@@ -29,17 +36,30 @@ function appliesInPhase(intervention: Intervention, context: HookContext): boole
   return phase === 'both' || phase === context.phase;
 }
 
+/** sqrt(mean(x²)) of the row of `width` starting at `base`. */
+function rowRms(x: Float32Array, base: number, width: number): number {
+  let sumSquares = 0;
+  for (let i = 0; i < width; i++) sumSquares += x[base + i] * x[base + i];
+  return Math.sqrt(sumSquares / width);
+}
+
 /** Applies one intervention to a [T, width] row-major activation. */
 function editRows(intervention: Intervention, groups: number[][], x: Float32Array, width: number, rows: number[]): void {
   const c = intervention.coeff ?? 1;
   const v = intervention.vector;
   for (const t of rows) {
     const base = t * width;
+    const rms = intervention.op === 'add-rms' ? rowRms(x, base, width) : 0; // of the row before any edit
     for (const group of groups) {
       switch (intervention.op) {
         case 'add':
           for (const i of group) x[base + i] += c * (v as readonly number[])[i];
           break;
+        case 'add-rms': {
+          const k = c * rms;
+          for (const i of group) x[base + i] += k * (v as readonly number[])[i];
+          break;
+        }
         case 'set':
           for (const i of group) x[base + i] = c * (v as readonly number[])[i];
           break;
@@ -94,7 +114,7 @@ export function compileInterventions(interventions: readonly Intervention[], con
       fn: (activation: Tensor, context: HookContext) => {
         if (!appliesInPhase(intervention, context)) return;
         const tokens = isPattern ? activation.shape[1] : activation.shape[0];
-        const rows = selectedRows(intervention.positions, tokens, context.startPos);
+        const rows = selectedRows(intervention.positions, tokens, context.startPos, context.promptLength);
         if (rows.length === 0) return;
         if (isPattern) editPattern(intervention, activation, rows);
         else editRows(intervention, groups, activation.data, layout.width, rows);

@@ -6,9 +6,14 @@ import { InterventionError } from '../errors.js';
 import type { ModelConfig } from '../model/config.js';
 import { allHookNames, parseLayerHook, type HookName } from '../model/hookNames.js';
 
-export type InterventionOp = 'add' | 'scale' | 'set' | 'zero' | 'project-out';
-/** 'last' = the last row of each forward chunk (the last prompt token in prefill, the new token in decode). */
-export type InterventionPositions = 'all' | 'last' | number[];
+export type InterventionOp = 'add' | 'add-rms' | 'scale' | 'set' | 'zero' | 'project-out';
+/**
+ * 'last' = the last row of each forward chunk (the last prompt token in prefill, the new token in
+ * decode). 'from-last-prompt' = every absolute position ≥ promptLength − 1 (the last prompt token and
+ * every generated one), which a full recompute with the same prompt length edits identically; when
+ * the prompt length is unknown (a plain forward pass) the chunk is taken as the prompt (its last row).
+ */
+export type InterventionPositions = 'all' | 'last' | 'from-last-prompt' | number[];
 export type InterventionPhase = 'prefill' | 'decode' | 'both';
 
 export interface Intervention {
@@ -19,8 +24,9 @@ export interface Intervention {
   /** Restrict to these units of the last axis (neurons of mlp.hook_post, dimensions of the residual). */
   readonly neurons?: readonly number[];
   /**
-   * add: x += coeff·vector; set: x = coeff·vector; project-out: x −= coeff·(x·v̂)v̂ over the selected
-   * units. Length: the row width of the hook (d, dff, heads·dh).
+   * add: x += coeff·vector; add-rms: x += coeff·RMS(x)·vector, with RMS(x) = sqrt(mean of x² over the
+   * whole row before the edit) (steering that scales with the state); set: x = coeff·vector;
+   * project-out: x −= coeff·(x·v̂)v̂ over the selected units. Length: the row width of the hook (d, dff, heads·dh).
    */
   readonly vector?: readonly number[];
   /** Multiplier; default 1 (scale: the factor). */
@@ -29,7 +35,7 @@ export interface Intervention {
   readonly phase?: InterventionPhase;
 }
 
-const OPS: readonly InterventionOp[] = ['add', 'scale', 'set', 'zero', 'project-out'];
+const OPS: readonly InterventionOp[] = ['add', 'add-rms', 'scale', 'set', 'zero', 'project-out'];
 
 /** Width of one position's row at `hook`, and the number of heads when the row splits into heads. */
 export function hookRowLayout(config: ModelConfig, hook: HookName): { width: number; heads: number | null } {
@@ -95,7 +101,7 @@ export function parseInterventions(json: unknown, config: ModelConfig, source = 
     const neurons = item.neurons === undefined ? undefined : indexList(item.neurons, `${where}.neurons`, layout.width, 'unit');
     if (heads && neurons) fail(where, 'give heads or neurons, not both');
     let vector: number[] | undefined;
-    const needsVector = op === 'add' || op === 'set' || op === 'project-out';
+    const needsVector = op === 'add' || op === 'add-rms' || op === 'set' || op === 'project-out';
     if (needsVector) {
       if (isPattern) fail(`${where}.op`, `${op} needs a fixed row width; hook_pattern supports scale and zero`);
       if (!Array.isArray(item.vector)) fail(`${where}.vector`, `op ${op} needs a vector of ${layout.width} numbers`);
@@ -105,7 +111,7 @@ export function parseInterventions(json: unknown, config: ModelConfig, source = 
     if (item.coeff !== undefined && (typeof item.coeff !== 'number' || !Number.isFinite(item.coeff))) fail(`${where}.coeff`, 'expected a finite number');
     let positions: InterventionPositions = 'all';
     if (item.positions !== undefined) {
-      if (item.positions === 'all' || item.positions === 'last') positions = item.positions;
+      if (item.positions === 'all' || item.positions === 'last' || item.positions === 'from-last-prompt') positions = item.positions;
       else positions = indexList(item.positions, `${where}.positions`, config.maxPositionEmbeddings, 'position');
     }
     const phase = item.phase ?? 'both';

@@ -22,7 +22,7 @@ import { TextTokenizer, type ChatPrompt } from '../tokenizer/tokenizer.js';
 import { Checkpoint } from './checkpoint.js';
 import type { ModelConfig } from './config.js';
 import { forward, type ForwardOptions, type ModelRuntime, type SequenceInput, type SequenceOutput } from './forward.js';
-import { generate, type Generation, type GenerationOptions } from './generate.js';
+import { generate, generateAsync, type Generation, type GenerationOptions } from './generate.js';
 import { isModelId, resolveModel, type HubOptions } from './hub.js';
 import { inverseFrequencies, RopeTable } from './rope.js';
 import { loadWeights, type ModelWeights } from './weights.js';
@@ -104,6 +104,11 @@ export class LanguageModel implements ModelRuntime {
 
   generate(prompts: readonly (readonly number[])[], options: GenerationOptions = {}): Generation[] {
     return generate(this, prompts, options);
+  }
+
+  /** As {@link generate}, yielding to the event loop between steps (streaming with `onToken`, cancelling with `signal`). */
+  generateAsync(prompts: readonly (readonly number[])[], options: GenerationOptions = {}): Promise<Generation[]> {
+    return generateAsync(this, prompts, options);
   }
 
   /** A checkpoint tensor as f32 (e.g. W_down or W_o for analysis), read from disk. */

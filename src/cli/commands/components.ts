@@ -12,7 +12,10 @@ export const COMPONENTS_USAGE = `emotion-circuits components --run RUN_DIR [--to
   diff_vectors.safetensors, and validates the rankings by ablating / enhancing the top-k units
   against k random ones on held-out prompts (validation.json: paired per-prompt margins with t
   intervals). When the run has a random-weight twin (see directions), the twin is validated too and
-  compared prompt by prompt; --no-twin skips it.`;
+  compared prompt by prompt; --no-twin skips it.
+  Examples:
+    emotion-circuits components --run runs/my-run
+    emotion-circuits components --run runs/my-run --ks 1,2,4,8 --seeds 3 --samples 24`;
 
 export async function runComponentsCommand(argv: string[]): Promise<void> {
   const { values } = parseFlags('components', argv, {

@@ -17,7 +17,10 @@ export const DIRECTIONS_USAGE = `emotion-circuits directions --model DIR --datas
   --permutations: label shuffles in the permutation control (20). An interrupted run resumes;
   finished stages are skipped. --twin / --no-twin: also run everything on a random-weight twin of
   the model and say where the model does (not) beat it (default: on for models up to 50M parameters;
-  it doubles the collection).`;
+  it doubles the collection).
+  Examples:
+    emotion-circuits directions --model path/to/hf-folder --dataset sev --out runs/my-run --limit 2
+    emotion-circuits directions --model org/name --dataset paper-sev.jsonl --out runs/paper`;
 
 export async function runDirectionsCommand(argv: string[]): Promise<void> {
   const { values } = parseFlags('directions', argv, {

@@ -8,7 +8,10 @@ import { parseFlags, parseNumber, resolveModelSpec } from '../args.js';
 
 export const GENERATE_USAGE = `emotion-circuits generate --model DIR --prompt "…" [--system "…"] [--chat] [--intervention FILE.json]
   [--max-new-tokens 100] [--temperature 0] [--top-p 1] [--seed 0] [--repetition-penalty 1] [--no-repeat-ngram 0]
-  With --system or --chat the prompt goes through the model's chat template.`;
+  With --system or --chat the prompt goes through the model's chat template.
+  Examples:
+    emotion-circuits generate --model DIR --prompt "Tom was sad " --max-new-tokens 60 --repetition-penalty 1.1
+    emotion-circuits generate --model DIR --prompt "How was your day?" --system "Keep the reply short." --intervention edit.json`;
 
 export async function runGenerateCommand(argv: string[]): Promise<void> {
   const { values } = parseFlags('generate', argv, {

@@ -10,7 +10,10 @@ import { parseFlags, parseIntegerList, resolveModelSpec } from '../args.js';
 
 export const TRACE_USAGE = `emotion-circuits trace --model DIR (--text "…" [--chat] [--system "…"] | --ids 1,2,3) --hooks 'GLOB' --out FILE.safetensors
   Saves the activations at the hook points matching GLOB (comma-separated globs allowed; '*' = every
-  hook point) and the logits. --ids runs raw token ids (no BOS added).`;
+  hook point) and the logits. --ids runs raw token ids (no BOS added).
+  Examples:
+    emotion-circuits trace --model DIR --text "Once upon a time" --hooks 'blocks.*.hook_resid_post' --out trace.safetensors
+    emotion-circuits trace --model DIR --ids 1,2,3 --hooks '*' --out all.safetensors`;
 
 export async function runTraceCommand(argv: string[]): Promise<void> {
   const { values } = parseFlags('trace', argv, {

@@ -13,6 +13,11 @@ export interface ChatMessage {
 /** System line shared by both prompt forms. */
 export const LENGTH_INSTRUCTION = 'Keep the reply to at most two sentences.';
 
+/** The system message of a prompt: instructed with `emotion`, or uninstructed (null). */
+export function systemInstruction(emotion: Emotion | null): string {
+  return emotion === null ? LENGTH_INSTRUCTION : `Always reply in ${emotion}.\n${LENGTH_INSTRUCTION}`;
+}
+
 /** The user turn: the scenario, a newline, then the event of the chosen valence. */
 export function sevUserContent(item: SevItem, valence: Valence): string {
   return `${item.scenario}\n${item.event[valence]}`;
@@ -27,7 +32,7 @@ export function sevUserContent(item: SevItem, valence: Valence): string {
  */
 export function instructedMessages(item: SevItem, valence: Valence, emotion: Emotion): ChatMessage[] {
   return [
-    { role: 'system', content: `Always reply in ${emotion}.\n${LENGTH_INSTRUCTION}` },
+    { role: 'system', content: systemInstruction(emotion) },
     { role: 'user', content: sevUserContent(item, valence) },
   ];
 }
@@ -35,7 +40,7 @@ export function instructedMessages(item: SevItem, valence: Valence, emotion: Emo
 /** Uninstructed prompt: no emotion is named, so any emotion in the reply follows the event. */
 export function uninstructedMessages(item: SevItem, valence: Valence): ChatMessage[] {
   return [
-    { role: 'system', content: LENGTH_INSTRUCTION },
+    { role: 'system', content: systemInstruction(null) },
     { role: 'user', content: sevUserContent(item, valence) },
   ];
 }

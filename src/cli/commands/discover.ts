@@ -1,0 +1,78 @@
+/**
+ * `emotion-circuits discover` (and `start`, the main job): every stage of the method on one model,
+ * from activation collection to the evaluation of the control arms, skipping finished stages.
+ */
+import { join } from 'node:path';
+import { createJudge, JUDGE_KINDS, type JudgeKind } from '../../judge/createJudge.js';
+import { UsageError } from '../../errors.js';
+import { modelFolderName } from '../../model/hub.js';
+import { runDiscover } from '../../pipeline/discover/discover.js';
+import { accuracyTable } from '../../pipeline/evaluation/summary.js';
+import { parseFlags, parseInteger, resolveModelSpec } from '../args.js';
+import { ARM_FLAGS, ARM_FLAGS_USAGE, armFromFlags, decodingFlags, parseArmMethods } from '../armFlags.js';
+import { progressReporter } from '../progress.js';
+
+export const DISCOVER_USAGE = `emotion-circuits discover --model DIR --out RUN_DIR [--dataset sev|FILE] [--limit N] [--judge builtin|openai]
+  [--max-new-tokens 100] [--samples 24] [--ks 1,2,4,8,16,32] [arm flags]
+  Runs every stage into RUN_DIR: activation collection, directions and consistency, emotion neurons
+  and heads with validation, sublayer influence, circuits, and the evaluation of the control arms
+  (generations.jsonl, evaluation.json). Finished stages are skipped, interrupted ones resume.
+  --limit N keeps N scenarios per theme in each split (a quick run).
+  Examples:
+    emotion-circuits discover --model path/to/hf-folder --out runs/my-run --limit 2
+    emotion-circuits discover --model Qwen/Qwen2.5-1.5B-Instruct --out runs/qwen --judge openai
+${ARM_FLAGS_USAGE}`;
+
+export const START_USAGE = `emotion-circuits start [--model DIR] [--out RUN_DIR] [--dataset sev|FILE] [--limit N] [--judge builtin|openai]
+  The main job: \`discover\` on the model (default: $EMOTION_CIRCUITS_MODEL) into RUN_DIR (default
+  runs/<model folder name>). Until the embedded default model exists, a model must be given.
+  Examples:
+    emotion-circuits start --model path/to/hf-folder --limit 2
+    EMOTION_CIRCUITS_MODEL=Qwen/Qwen2.5-1.5B-Instruct emotion-circuits start`;
+
+const FLAGS = {
+  model: { type: 'string' },
+  out: { type: 'string' },
+  dataset: { type: 'string', default: 'sev' },
+  limit: { type: 'string' },
+  judge: { type: 'string', default: 'builtin' },
+  'max-new-tokens': { type: 'string' },
+  samples: { type: 'string' },
+  ks: { type: 'string' },
+  ...ARM_FLAGS,
+} as const;
+
+async function discover(command: 'discover' | 'start', argv: string[]): Promise<void> {
+  const { values } = parseFlags(command, argv, FLAGS);
+  const modelDir = await resolveModelSpec(command, values.model);
+  if (command === 'discover' && !values.out) throw new UsageError(`discover: --out RUN_DIR is required\n${DISCOVER_USAGE}`);
+  const out = values.out ?? join('runs', modelFolderName(modelDir));
+  if (!(JUDGE_KINDS as readonly string[]).includes(values.judge)) throw new UsageError(`${command}: --judge must be one of ${JUDGE_KINDS.join(', ')}`);
+  const log = (line: string): void => void process.stderr.write(`${line}\n`);
+  log(`emotion-circuits ${command}: model ${modelDir} → run folder ${out}`);
+  const ks = values.ks?.split(',').map((k) => Number(k));
+  const result = await runDiscover({
+    model: modelDir,
+    out,
+    dataset: values.dataset,
+    limit: parseInteger(command, 'limit', values.limit),
+    judge: createJudge(values.judge as JudgeKind),
+    components: { samples: parseInteger(command, 'samples', values.samples), ks },
+    evaluation: {
+      arms: parseArmMethods(command, values.arms).map((method) => armFromFlags(command, method, values)),
+      decoding: decodingFlags(command, values),
+    },
+    onCollectProgress: progressReporter('collect'),
+    log,
+  });
+  for (const site of ['attn', 'mlp'] as const) {
+    const best = result.directions.consistency.sites[site].accuracy.best;
+    log(`directions (${site} site): best held-out accuracy ${best.groupCentred.toFixed(3)} at layer ${best.layer} (permuted labels ${best.permutation.toFixed(3)}, chance ${best.chance.toFixed(3)})`);
+  }
+  process.stdout.write(`evaluation (judge ${result.evaluation.judge}; ${result.evaluation.testScenarios} test scenarios; accuracy % with 95 % interval)\n`);
+  process.stdout.write(accuracyTable(result.evaluation.arms) + '\n');
+  process.stdout.write(`run folder: ${out}\n`);
+}
+
+export const runDiscoverCommand = (argv: string[]): Promise<void> => discover('discover', argv);
+export const runStartCommand = (argv: string[]): Promise<void> => discover('start', argv);

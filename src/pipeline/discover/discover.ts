@@ -1,0 +1,67 @@
+/**
+ * The whole method on one model (`emotion-circuits discover`, and `npm start`): activation collection,
+ * directions and consistency, emotion neurons and heads with their validation, sublayer influence,
+ * circuits, and the evaluation of every control arm — each stage skipped when its inputs are
+ * unchanged, and the long ones resumed after an interruption.
+ *
+ * @example
+ * const result = await runDiscover({ model: 'path/to/hf-folder', out: 'runs/x', judge: createJudge('builtin'), limit: 2 });
+ * console.log(result.stages);
+ */
+import { runCircuits } from '../circuits/index.js';
+import { runSublayers } from '../sublayers/sublayersRun.js';
+import type { CollectProgress } from '../collection/collect.js';
+import { runComponents, type ComponentsRunOptions } from '../components/componentsRun.js';
+import { runDirections, type DirectionsRunResult } from '../directions/directionsRun.js';
+import { runEvaluation, type EvaluationReport, type EvaluationRunOptions } from '../evaluation/evaluationRun.js';
+import type { EvaluationJudge } from '../evaluation/records.js';
+
+export interface DiscoverOptions {
+  /** Local Hugging Face model folder. */
+  readonly model: string;
+  /** Run folder (created if needed). */
+  readonly out: string;
+  /** `sev` (default), a folder with train/test.jsonl, or one JSONL file. */
+  readonly dataset?: string;
+  /** At most this many scenarios per theme in each split. */
+  readonly limit?: number;
+  readonly seed?: number;
+  readonly judge: EvaluationJudge;
+  /** Settings of the components stage (validation sizes, samples). */
+  readonly components?: Omit<ComponentsRunOptions, 'runDir' | 'log'>;
+  /** Settings of the evaluation (arms, decoding, batch size). */
+  readonly evaluation?: Pick<EvaluationRunOptions, 'arms' | 'decoding' | 'batchSize' | 'bootstrap'>;
+  readonly signal?: AbortSignal;
+  readonly onCollectProgress?: (progress: CollectProgress) => void;
+  readonly onEvaluationProgress?: (done: number, total: number) => void;
+  readonly log?: (line: string) => void;
+}
+
+export interface DiscoverResult {
+  /** 'ran' or 'skipped' per stage, in pipeline order. */
+  readonly stages: Record<string, 'ran' | 'skipped'>;
+  readonly directions: DirectionsRunResult;
+  readonly evaluation: EvaluationReport;
+}
+
+export async function runDiscover(options: DiscoverOptions): Promise<DiscoverResult> {
+  const log = options.log ?? (() => {});
+  const directions = await runDirections({
+    model: options.model, dataset: options.dataset ?? 'sev', out: options.out, limit: options.limit, seed: options.seed, onProgress: options.onCollectProgress, log,
+  });
+  const runDir = options.out;
+  const components = await runComponents({ ...options.components, runDir, log });
+  for (const [key, { wins, total }] of Object.entries(components.summary)) log(`components ${key}: top-k beats random-k in ${wins}/${total} conditions`);
+  const sublayers = await runSublayers({ runDir, log });
+  const circuits = await runCircuits({ runDir, log });
+  const evaluation = await runEvaluation({ ...options.evaluation, runDir, judge: options.judge, signal: options.signal, onProgress: options.onEvaluationProgress, log });
+  const stages = {
+    ...directions.stages,
+    ...components.stages,
+    sublayers: sublayers.stage,
+    circuits: circuits.stage,
+    evaluation: evaluation.stage,
+  };
+  log(`discover: ${Object.entries(stages).map(([stage, state]) => `${stage} ${state}`).join(', ')}`);
+  return { stages, directions, evaluation: evaluation.output as EvaluationReport };
+}
