@@ -56,3 +56,42 @@ export function progressReporter(label: string, stream: ProgressStream = process
     }
   };
 }
+
+/** The fields of a training step that trainProgressReporter shows (src/train/trainer.ts TrainProgress). */
+export interface TrainProgressView {
+  readonly step: number;
+  readonly steps: number;
+  readonly resumedAt: number;
+  readonly record: { readonly loss: number; readonly lr: number };
+  readonly tokensPerSecond: number;
+  readonly elapsedSeconds: number;
+  readonly etaSeconds: number;
+}
+
+/**
+ * A callback for `train({ onProgress })`: a bar with step, loss, learning rate, tokens/s and ETA
+ * on `stream` (redrawn on a terminal, a line per 10 % otherwise).
+ */
+export function trainProgressReporter(label: string, stream: ProgressStream = process.stderr, now: () => number = Date.now): (p: TrainProgressView) => void {
+  let lastDraw = 0;
+  let lastStep = -1;
+  return (p) => {
+    const fraction = p.steps > 0 ? p.step / p.steps : 1;
+    const done = p.step >= p.steps;
+    const resumed = p.resumedAt > 0 ? `, resumed at ${p.resumedAt}` : '';
+    const text = `${label} step ${p.step}/${p.steps} (${(fraction * 100).toFixed(0)}%${resumed}) · loss ${p.record.loss.toFixed(4)} · lr ${p.record.lr.toExponential(2)} · ${p.tokensPerSecond.toFixed(0)} tokens/s · elapsed ${formatDuration(p.elapsedSeconds)} · ETA ${done ? '0s' : formatDuration(p.etaSeconds)}`;
+    if (stream.isTTY) {
+      const t = now();
+      if (t - lastDraw < 100 && !done) return;
+      lastDraw = t;
+      const width = 24;
+      const filled = Math.round(fraction * width);
+      stream.write(`\r\x1b[K[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${text}${done ? '\n' : ''}`);
+    } else {
+      const step = Math.floor(fraction * 10);
+      if (step === lastStep) return;
+      lastStep = step;
+      stream.write(`${text}\n`);
+    }
+  };
+}

@@ -20,6 +20,45 @@ export function f16ToF32(bits: number): number {
   return sign * (1 + mantissa / 1024) * 2 ** (exponent - 15);
 }
 
+/** The bf16 bits nearest to an f32 value (round to nearest, ties to even; NaN stays NaN). */
+export function f32ToBf16Bits(value: number): number {
+  f32Scratch[0] = value;
+  const bits = u32Scratch[0];
+  if ((bits & 0x7fffffff) > 0x7f800000) return ((bits >>> 16) & 0x8000) | 0x7fc0;
+  return ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16) & 0xffff;
+}
+
+/** The IEEE half-precision bits nearest to an f32 value (ties to even; overflow → ±Infinity). */
+export function f32ToF16Bits(value: number): number {
+  f32Scratch[0] = value;
+  const bits = u32Scratch[0];
+  const sign = (bits >>> 16) & 0x8000;
+  const exponent = (bits >>> 23) & 0xff;
+  const mantissa = bits & 0x7fffff;
+  if (exponent === 0xff) return sign | 0x7c00 | (mantissa ? 0x200 : 0);
+  const e = exponent - 127 + 15;
+  if (e >= 0x1f) return sign | 0x7c00;
+  let half: number;
+  let rest: number;
+  let midpoint: number;
+  if (e <= 0) {
+    // Subnormal: value = m·2⁻²⁴ with m = (1.mantissa)·2^(e − 14 + 23).
+    const shift = 14 - e;
+    if (shift > 24) return sign;
+    const full = mantissa | 0x800000;
+    half = full >>> shift;
+    rest = full & ((1 << shift) - 1);
+    midpoint = 1 << (shift - 1);
+  } else {
+    half = (e << 10) | (mantissa >>> 13);
+    rest = mantissa & 0x1fff;
+    midpoint = 0x1000;
+  }
+  // Rounding up may carry into the exponent, which is the right answer (up to Infinity).
+  if (rest > midpoint || (rest === midpoint && (half & 1) === 1)) half++;
+  return sign | half;
+}
+
 export function bytesPerElement(dtype: WeightDType): number {
   return dtype === 'f32' ? 4 : 2;
 }

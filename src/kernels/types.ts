@@ -41,6 +41,12 @@ export interface AttentionKernelShape {
  */
 export type WeightRowReader = (firstRow: number, rowCount: number, into: Uint8Array) => void;
 
+/**
+ * Forms of a plain matrix product out[M, N] = op(A)·op(B): 'nt' A [M, K]·(B [N, K])ᵀ,
+ * 'nn' A [M, K]·B [K, N], 'tn' (A [K, M])ᵀ·B [K, N].
+ */
+export type MatmulForm = 'nt' | 'nn' | 'tn';
+
 export interface LinearBackend {
   readonly name: string;
   /**
@@ -63,6 +69,11 @@ export interface LinearBackend {
   attention?(q: Float32Array, keys: Float32Array, values: Float32Array, shape: AttentionKernelShape, z: Float32Array): void;
   /** Optional SwiGLU activation: out[i] = silu(gate[i]) · up[i] = gate[i] / (1 + e^−gate[i]) · up[i], f32 accuracy. */
   siluMul?(gate: Float32Array, up: Float32Array, out: Float32Array): void;
+  /**
+   * Optional plain f32 product on unpacked row-major arrays that change every call (training):
+   * out[M, N] = op(A)·op(B) in `form` (see MatmulForm). `out` is overwritten and must not alias.
+   */
+  matmul?(a: Float32Array, b: Float32Array, out: Float32Array, m: number, n: number, k: number, form: MatmulForm): void;
   /** Frees every weight and stops worker threads. The backend is unusable afterwards. */
   dispose(): Promise<void>;
 }

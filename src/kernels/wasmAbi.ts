@@ -12,6 +12,8 @@ export interface KernelExports {
   widen(dtype: number, src: number, dst: number, count: number): void;
   packA(x: number, m: number, k: number, ap: number): void;
   packB(src: number, rows: number, k: number, dst: number, elemBytes: number): void;
+  packAT(a: number, m: number, k: number, ap: number): void;
+  packBN(b: number, k: number, n: number, dst: number): void;
   gemm(
     ap: number, m: number, k: number, w: number, dtype: number, p0: number, p1: number,
     out: number, ldc: number, bias: number, scratch: number,

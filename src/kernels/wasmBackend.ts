@@ -9,7 +9,7 @@
  * block, computes its own share of the chunks, then Atomics.wait()s for the workers.
  */
 import os from 'node:os';
-import type { AttentionKernelShape, LinearBackend, PackedWeight, WeightDType, WeightRowReader } from './types.js';
+import type { AttentionKernelShape, LinearBackend, MatmulForm, PackedWeight, WeightDType, WeightRowReader } from './types.js';
 import {
   type SimdFlavour,
   CTL_AP, CTL_ARENA, CTL_ATT_HEAD_DIM, CTL_ATT_HEADS, CTL_ATT_K, CTL_ATT_KV_HEADS, CTL_ATT_Q,
@@ -22,6 +22,7 @@ import {
   type WasmWeight, ALIGN, Arenas, MAX_MEMORY_BYTES, PACK_CHUNK_BYTES, SCRATCH_LIMIT, align,
   arenaBytesOption, ensureMemory, readPackedRow,
 } from './wasmArenas.js';
+import { wasmMatmul } from './wasmMatmul.js';
 import { KernelThreads } from './wasmThreads.js';
 
 export interface WasmBackendOptions {
@@ -294,6 +295,14 @@ export class WasmBackend implements LinearBackend {
       arena.kernels.siluMul(gatePtr, upPtr, outPtr, n);
       out.set(heap.subarray(outPtr / 4, outPtr / 4 + n), i0);
     }
+  }
+
+  matmul(a: Float32Array, b: Float32Array, out: Float32Array, m: number, n: number, k: number, form: MatmulForm): void {
+    this.checkLive();
+    const arena = this.arenas.roomiest();
+    wasmMatmul({
+      arena, arenaIndex: this.arenas.indexOf(arena), threads: this.threads, kernelThreads: this.kernelThreads, arenaKernels: this.arenas.kernels,
+    }, a, b, out, m, n, k, form);
   }
 
   gatherRows(weight: PackedWeight, ids: ArrayLike<number>, out: Float32Array): void {

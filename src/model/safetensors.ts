@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import { writeFileAtomic } from '../atomicFile.js';
 import { SafetensorsError } from '../errors.js';
 import type { WeightDType } from '../kernels/types.js';
-import { decodeToF32 } from '../kernels/dtype.js';
+import { decodeToF32, f32ToBf16Bits, f32ToF16Bits } from '../kernels/dtype.js';
 
 /** Bits per element of every dtype the format defines. */
 const DTYPE_BITS = {
@@ -300,11 +300,15 @@ function readExactly(file: string, fd: number, out: Uint8Array, position: number
   }
 }
 
-/** One tensor to write: row-major f32 data whose length is the product of `shape`. */
+/**
+ * One tensor to write: row-major f32 data whose length is the product of `shape`, stored as
+ * `dtype` (default F32; BF16 and F16 round to nearest, ties to even).
+ */
 export interface F32TensorToWrite {
   name: string;
   shape: number[];
   data: Float32Array;
+  dtype?: 'F32' | 'BF16' | 'F16';
 }
 
 /**
@@ -323,8 +327,9 @@ export function encodeSafetensors(tensors: F32TensorToWrite[], metadata?: Record
     if (!t.shape.every((d) => Number.isSafeInteger(d) && d >= 0) || count !== t.data.length) {
       throw new SafetensorsError('<encode>', `tensor ${t.name}: shape [${t.shape.join(', ')}] does not match ${t.data.length} values`);
     }
-    header[t.name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + 4 * count] };
-    offset += 4 * count;
+    const bytes = (t.dtype ?? 'F32') === 'F32' ? 4 : 2;
+    header[t.name] = { dtype: t.dtype ?? 'F32', shape: t.shape, data_offsets: [offset, offset + bytes * count] };
+    offset += bytes * count;
   }
   let json = new TextEncoder().encode(JSON.stringify(header));
   const padded = Math.ceil(json.byteLength / 8) * 8;
@@ -339,7 +344,12 @@ export function encodeSafetensors(tensors: F32TensorToWrite[], metadata?: Record
   out.set(json, 8);
   let pos = 8 + json.byteLength;
   for (const t of tensors) {
-    for (let i = 0; i < t.data.length; i++, pos += 4) view.setFloat32(pos, t.data[i], true);
+    const dtype = t.dtype ?? 'F32';
+    if (dtype === 'F32') for (let i = 0; i < t.data.length; i++, pos += 4) view.setFloat32(pos, t.data[i], true);
+    else {
+      const toBits = dtype === 'BF16' ? f32ToBf16Bits : f32ToF16Bits;
+      for (let i = 0; i < t.data.length; i++, pos += 2) view.setUint16(pos, toBits(t.data[i]), true);
+    }
   }
   return out;
 }
