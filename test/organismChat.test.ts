@@ -10,7 +10,8 @@ import { TextTokenizer } from '../src/tokenizer/tokenizer.js';
 import { generateCorpus, organismSev } from '../src/organism/corpus/generator.js';
 import { specialTokenIds, trainOrganismTokenizer, writeTokenizerFiles } from '../src/organism/chatFormat.js';
 import { buildDataset, datasetStats, encodeConversation } from '../src/organism/dataset.js';
-import { organismConfig, organismParameterCount, DEFAULT_ORGANISM_SHAPE } from '../src/organism/organismConfig.js';
+import { llamaConfigJson } from '../src/train/hfExport.js';
+import { DEFAULT_ORGANISM_SHAPE, organismShape, parameterCount } from '../src/organism/organismConfig.js';
 
 const CORPUS = generateCorpus({ seed: 3, examples: 1500 });
 const MODEL = trainOrganismTokenizer(CORPUS.map((e) => e.messages), 1024);
@@ -97,17 +98,19 @@ test('dataset: the loss mask covers exactly the reply and its EOS', (t) => {
 
 test('organism config: a Llama config the engine accepts', () => {
   const ids = specialTokenIds(MODEL);
-  const json = organismConfig(TOK.vocabSize, ids);
-  const config = parseModelConfig(json, 'config.json');
+  const shape = organismShape(TOK.vocabSize);
+  const config = parseModelConfig(llamaConfigJson(shape, 'bf16', { bosTokenId: ids.bos, eosTokenId: ids.eos, padTokenId: ids.pad }), 'config.json');
   assert.equal(config.modelType, 'llama');
   assert.equal(config.vocabSize, 1024);
   assert.equal(config.hiddenSize, 128);
   assert.equal(config.numLayers, 4);
   assert.equal(config.numKvHeads, 2);
   assert.equal(config.headDim, 32);
+  assert.equal(config.intermediateSize, 384);
+  assert.equal(config.maxPositionEmbeddings, 256);
   assert.equal(config.tieWordEmbeddings, true);
   assert.deepEqual(config.eosTokenIds, [ids.eos]);
   // Embedding 1024·128 + 4 × (q,o 2·128² + k,v 2·128·64 + SwiGLU 3·128·384 + 2 norms) + final norm.
-  assert.equal(organismParameterCount(1024, DEFAULT_ORGANISM_SHAPE), 1024 * 128 + 4 * (2 * 128 * 128 + 2 * 128 * 64 + 3 * 128 * 384 + 2 * 128) + 128);
-  assert.throws(() => organismConfig(1024, ids, { ...DEFAULT_ORGANISM_SHAPE, numKvHeads: 3 }), RangeError);
+  assert.equal(parameterCount(shape), 1024 * 128 + 4 * (2 * 128 * 128 + 2 * 128 * 64 + 3 * 128 * 384 + 2 * 128) + 128);
+  assert.throws(() => organismShape(1024, { ...DEFAULT_ORGANISM_SHAPE, kvHeads: 3 }), RangeError);
 });

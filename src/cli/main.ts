@@ -6,6 +6,7 @@ import { DIRECTIONS_USAGE, runDirectionsCommand } from './commands/directions.js
 import { GENERATE_USAGE, runGenerateCommand } from './commands/generate.js';
 import { runStartCommand, START_USAGE } from './commands/start.js';
 import { runTraceCommand, TRACE_USAGE } from './commands/trace.js';
+import { runTrainOrganismCommand, TRAIN_ORGANISM_USAGE } from './commands/trainOrganism.js';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; usage: string }> = {
   start: { run: runStartCommand, usage: START_USAGE },
@@ -13,6 +14,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; usage: 
   generate: { run: runGenerateCommand, usage: GENERATE_USAGE },
   directions: { run: runDirectionsCommand, usage: DIRECTIONS_USAGE },
   components: { run: runComponentsCommand, usage: COMPONENTS_USAGE },
+  'train-organism': { run: runTrainOrganismCommand, usage: TRAIN_ORGANISM_USAGE },
 };
 
 function usage(): string {

@@ -126,6 +126,12 @@ export interface CorpusOptions {
   instructedShare?: number;
   /** Seed of the train / held-out split of the catalogue. Default 0. */
   splitSeed?: number;
+  /**
+   * Which part of the catalogue to sample: 'train' (default); 'heldout' (held-out setups,
+   * objects and event wordings) or 'heldout-familiar' (held-out setups and objects, training event
+   * wordings), for measuring generalisation. Only 'train' is for training.
+   */
+  part?: OrganismSevKind;
 }
 
 /** One example sampled from `part`. */
@@ -152,9 +158,9 @@ export function generateCorpus(options: CorpusOptions): CorpusExample[] {
   const { seed, examples } = options;
   const instructedShare = options.instructedShare ?? 0.5;
   if (!Number.isInteger(examples) || examples < 0) throw new RangeError(`examples must be a non-negative integer, got ${examples}`);
-  const { train } = splitCatalog(options.splitSeed ?? 0);
+  const part = catalogPart(options.part ?? 'train', options.splitSeed ?? 0);
   const random = seededRandom(seed);
-  return Array.from({ length: examples }, () => sampleExample(train, random, instructedShare));
+  return Array.from({ length: examples }, () => sampleExample(part, random, instructedShare));
 }
 
 /**
@@ -165,6 +171,13 @@ export function generateCorpus(options: CorpusOptions): CorpusExample[] {
 export type OrganismSevKind = 'train' | 'heldout' | 'heldout-familiar';
 
 export const ORGANISM_SEV_KINDS: readonly OrganismSevKind[] = ['train', 'heldout', 'heldout-familiar'];
+
+/** The catalogue part a kind of set samples from (see {@link OrganismSevKind}). */
+function catalogPart(kind: OrganismSevKind, splitSeed: number): CatalogPart {
+  const split = splitCatalog(splitSeed);
+  if (kind === 'train') return split.train;
+  return { themes: split.heldout.themes, outcomes: kind === 'heldout' ? split.heldout.outcomes : split.train.outcomes };
+}
 
 export interface OrganismSevOptions {
   /** Scenarios per theme. Default 8. */
@@ -180,10 +193,8 @@ export interface OrganismSevOptions {
  */
 export function organismSev(kind: OrganismSevKind, options: OrganismSevOptions = {}): SevItem[] {
   const perTheme = options.perTheme ?? 8;
-  const split = splitCatalog(options.splitSeed ?? 0);
   const random = seededRandom((options.seed ?? 0) ^ (ORGANISM_SEV_KINDS.indexOf(kind) * 0x1f1f + 0x4e0));
-  const themes = kind === 'train' ? split.train.themes : split.heldout.themes;
-  const outcomes = kind === 'heldout' ? split.heldout.outcomes : split.train.outcomes;
+  const { themes, outcomes } = catalogPart(kind, options.splitSeed ?? 0);
   const items: SevItem[] = [];
   for (const themePart of themes) {
     const part: CatalogPart = { themes: [themePart], outcomes };
