@@ -97,7 +97,7 @@ export const FRIENDS: Theme = {
   objects: {
     outing: ['birthday party', 'camping weekend', 'game night', 'concert', 'karaoke evening', 'picnic in the park', 'cinema night'],
   },
-  slots: { person: ['my best friend', 'my old roommate', 'my friend Sam', 'my friend Priya', 'my neighbour Tom', 'my friend Lena', 'my friend Ali', 'my school friend Jo'] },
+  slots: { person: ['my closest friend', 'my old roommate', 'my friend Sam', 'my friend Priya', 'my neighbour Tom', 'my friend Lena', 'my friend Ali', 'my school friend Jo'] },
   setups: [
     { text: 'I texted {person} to ask about the weekend {time}.', object: 'outing', category: 'someone' },
     { text: '{Person} and I had not met since school, so I called {time}.', object: 'outing', category: 'someone' },
