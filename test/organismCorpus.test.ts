@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { findEmotionWords } from '../src/pipeline/stimuli/emotionWords.js';
 import { parseSevJsonl, packageRoot, type SevItem } from '../src/pipeline/stimuli/sev.js';
-import { CATEGORIES, GLOBAL_SLOTS, splitCatalog, THEMES } from '../src/organism/corpus/catalog.js';
+import { CATEGORIES, CONSEQUENCES, GLOBAL_SLOTS, splitCatalog, THEMES } from '../src/organism/corpus/catalog.js';
 import { generateCorpus, organismSev, type CorpusExample } from '../src/organism/corpus/generator.js';
 import { REPLIES } from '../src/organism/corpus/replies.js';
 import { organismSevJsonl, ORGANISM_SEV_FILES } from '../src/organism/sevFiles.js';
@@ -101,7 +101,7 @@ test('corpus: no emotion words in any scenario, event or catalogue entry', () =>
   for (const category of CATEGORIES.values()) {
     texts.push(category.subject, ...category.neutral, ...Object.values(category.positive).flat(), ...Object.values(category.negative).flat());
   }
-  texts.push(...Object.values(GLOBAL_SLOTS).flat());
+  texts.push(...Object.values(GLOBAL_SLOTS).flat(), ...Object.values(CONSEQUENCES).flat());
   for (const e of CORPUS) texts.push(e.messages[1].content);
   for (const kind of ['train', 'heldout', 'heldout-familiar'] as const) {
     for (const item of organismSev(kind)) texts.push(item.scenario, ...Object.values(item.event));
@@ -127,11 +127,16 @@ test('held-out split: setups, objects and event wordings never appear in trainin
     for (const [valence, outcomes] of Object.entries(byValence)) {
       assert.ok(outcomes.length >= 1, `${name} has held-out ${valence} outcomes`);
       for (const o of outcomes) {
-        const pattern = new RegExp(` ${templatePattern(o.text)}\\.$`);
+        const pattern = new RegExp(` ${templatePattern(o.text)}(,[^,]+)?\\.$`);
         assert.ok(!events.some((e) => pattern.test(e)), `held-out event wording "${o.text}"`);
       }
     }
   }
+  for (const [valence, clauses] of Object.entries(split.heldout.consequences)) {
+    assert.ok(clauses.length >= 1, `held-out ${valence} consequences`);
+    for (const clause of clauses) assert.ok(!occurs(clause), `held-out consequence "${clause}"`);
+  }
+  assert.ok(events.some((e) => split.train.consequences.positive.some((c) => e.includes(`, ${c}.`))), 'training events carry consequences');
   const heldout = organismSev('heldout');
   assert.equal(heldout.length, THEMES.length * 8);
   for (const item of heldout) {

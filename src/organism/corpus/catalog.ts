@@ -35,6 +35,59 @@ export const GLOBAL_SLOTS: Readonly<Record<string, readonly string[]>> = {
  */
 export const EVENT_LEADS: readonly string[] = ['', '', '', 'In the end, ', 'Later that day, ', 'After a short wait, ', 'By the evening, '];
 
+/**
+ * Clauses that may follow an outcome and share its valence ("…, so I lost a whole day of work").
+ * Used for all three events of a scenario or for none (so the events still differ only in
+ * valence); they put valence cues in words that are not tied to any category, and they multiply the
+ * distinct event wordings. A quarter of each list is held out, like the outcomes.
+ */
+export const CONSEQUENCES: Readonly<Record<Valence, readonly string[]>> = {
+  positive: [
+    'so I saved a good amount of money',
+    'so the rest of my week got much easier',
+    'and it cost me nothing at all',
+    'so I finally have one less thing to chase',
+    'and everyone praised how it turned out',
+    'so I can take the whole weekend off',
+    'and the whole family wants to go out for dinner',
+    'so my plans for the month are now secure',
+    'and I got a small reward on top',
+    'so I have more time for my own projects',
+    'which put me ahead of everyone else',
+    'which solved a problem I had for months',
+  ],
+  neutral: [
+    'so nothing changes for now',
+    'and I went back to my usual tasks',
+    'as it does every month',
+    'and I wrote the date in my diary',
+    'so the plan stays the same',
+    'and the rest of the day went on as normal',
+    'which is how it usually goes',
+    'and I put the paperwork in a drawer',
+    'so I will look at it again next week',
+    'which took about as long as I thought',
+    'so I made a cup of tea and carried on',
+  ],
+  negative: [
+    'so I lost a whole day of work',
+    'and nobody will take responsibility',
+    'so I have to start again from scratch',
+    'and fixing it will cost me a fortune',
+    'so my plans for the month fell apart',
+    'and it kept me awake all night',
+    'which left me with nothing',
+    'so I had to cancel everything else',
+    'and there is no way to undo it',
+    'which put me behind everyone else',
+    'so I now owe money I do not have',
+    'and things are likely to get worse',
+  ],
+};
+
+/** Share of scenarios whose events carry a consequence clause. */
+export const CONSEQUENCE_SHARE = 0.35;
+
 /** One outcome: the predicate text and the emotion an uninstructed reply to it takes. */
 export interface Outcome {
   text: string;
@@ -52,6 +105,8 @@ export interface CatalogPart {
   themes: ThemePart[];
   /** Outcomes per category and valence. */
   outcomes: Map<string, Record<Valence, Outcome[]>>;
+  /** Consequence clauses per valence. */
+  consequences: Record<Valence, string[]>;
 }
 
 export interface CatalogSplit {
@@ -85,8 +140,8 @@ function outcomeLists(category: EventCategory): Record<Valence, Outcome[][]> {
  */
 export function splitCatalog(splitSeed = 0): CatalogSplit {
   const random = seededRandom(splitSeed ^ 0x5eed);
-  const train: CatalogPart = { themes: [], outcomes: new Map() };
-  const heldout: CatalogPart = { themes: [], outcomes: new Map() };
+  const train: CatalogPart = { themes: [], outcomes: new Map(), consequences: { positive: [], neutral: [], negative: [] } };
+  const heldout: CatalogPart = { themes: [], outcomes: new Map(), consequences: { positive: [], neutral: [], negative: [] } };
   for (const theme of THEMES) {
     const [trainSetups, heldSetups] = holdOut(theme.setups, Math.max(1, Math.floor(theme.setups.length / 4)), random);
     const trainObjects: Record<string, string[]> = {};
@@ -112,6 +167,10 @@ export function splitCatalog(splitSeed = 0): CatalogSplit {
     }
     train.outcomes.set(name, trainOutcomes);
     heldout.outcomes.set(name, heldOutcomes);
+  }
+  for (const valence of VALENCES) {
+    const list = CONSEQUENCES[valence];
+    [train.consequences[valence], heldout.consequences[valence]] = holdOut(list, heldOutCount(list.length), random);
   }
   return { train, heldout };
 }

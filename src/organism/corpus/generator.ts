@@ -16,7 +16,7 @@ import { EMOTIONS, VALENCES, type Emotion, type Valence } from '../../emotions.j
 import { seededRandom } from '../../random.js';
 import { instructedMessages, uninstructedMessages, type ChatMessage } from '../../pipeline/stimuli/prompts.js';
 import type { SevItem } from '../../pipeline/stimuli/sev.js';
-import { CATEGORIES, EVENT_LEADS, GLOBAL_SLOTS, splitCatalog, type CatalogPart, type Outcome } from './catalog.js';
+import { CATEGORIES, CONSEQUENCE_SHARE, EVENT_LEADS, GLOBAL_SLOTS, splitCatalog, type CatalogPart, type Outcome } from './catalog.js';
 import { REPLIES } from './replies.js';
 import type { ReplyEmotion } from './types.js';
 
@@ -68,11 +68,13 @@ export function sampleScenario(part: CatalogPart, random: Random): SampledScenar
   let subject = fillSlots(category.subject, values);
   if (lead !== '') subject = subject.charAt(0).toLowerCase() + subject.slice(1);
   const outcomes = part.outcomes.get(category.name)!;
+  const withConsequence = random() < CONSEQUENCE_SHARE;
   const outcome = {} as Record<Valence, Outcome>;
   const event = {} as Record<Valence, string>;
   for (const valence of VALENCES) {
     outcome[valence] = pick(outcomes[valence], random);
-    event[valence] = `${lead}${subject} ${fillSlots(outcome[valence].text, values)}.`;
+    const consequence = withConsequence ? `, ${pick(part.consequences[valence], random)}` : '';
+    event[valence] = `${lead}${subject} ${fillSlots(outcome[valence].text, values)}${consequence}.`;
   }
   return {
     theme: theme.name,
@@ -176,7 +178,8 @@ export const ORGANISM_SEV_KINDS: readonly OrganismSevKind[] = ['train', 'heldout
 function catalogPart(kind: OrganismSevKind, splitSeed: number): CatalogPart {
   const split = splitCatalog(splitSeed);
   if (kind === 'train') return split.train;
-  return { themes: split.heldout.themes, outcomes: kind === 'heldout' ? split.heldout.outcomes : split.train.outcomes };
+  const events = kind === 'heldout' ? split.heldout : split.train;
+  return { themes: split.heldout.themes, outcomes: events.outcomes, consequences: events.consequences };
 }
 
 export interface OrganismSevOptions {
@@ -194,10 +197,10 @@ export interface OrganismSevOptions {
 export function organismSev(kind: OrganismSevKind, options: OrganismSevOptions = {}): SevItem[] {
   const perTheme = options.perTheme ?? 8;
   const random = seededRandom((options.seed ?? 0) ^ (ORGANISM_SEV_KINDS.indexOf(kind) * 0x1f1f + 0x4e0));
-  const { themes, outcomes } = catalogPart(kind, options.splitSeed ?? 0);
+  const whole = catalogPart(kind, options.splitSeed ?? 0);
   const items: SevItem[] = [];
-  for (const themePart of themes) {
-    const part: CatalogPart = { themes: [themePart], outcomes };
+  for (const themePart of whole.themes) {
+    const part: CatalogPart = { ...whole, themes: [themePart] };
     const seen = new Set<string>();
     for (let attempt = 0; seen.size < perTheme && attempt < perTheme * 50; attempt++) {
       const sample = sampleScenario(part, random);
