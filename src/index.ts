@@ -21,3 +21,7 @@ export { EMOTIONS, VALENCES, type Emotion, type Valence } from './emotions.js';
 export { loadSev, parseSevJsonl, type SevItem } from './pipeline/stimuli/sev.js';
 export { runDirections, type DirectionsRunOptions, type DirectionsRunResult } from './pipeline/directions/directionsRun.js';
 export { runComponents, type ComponentsRunOptions, type ComponentsRunResult } from './pipeline/components/componentsRun.js';
+export { trainBpe, tokenizerJson, type BpeModel, type BpeTrainOptions } from './tokenizer/bpeTrainer.js';
+export { generateCorpus, organismSev, type CorpusExample, type CorpusOptions, type OrganismSevKind } from './organism/corpus/generator.js';
+export { buildDataset, encodeConversation, type TrainingExample } from './organism/dataset.js';
+export { trainOrganism, type TrainOrganismOptions, type TrainOrganismResult } from './organism/trainOrganism.js';

@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { runTrainOrganismCommand } from '../src/cli/commands/trainOrganism.js';
+import { UsageError } from '../src/errors.js';
 import { LanguageModel } from '../src/model/languageModel.js';
 import { uninstructedMessages } from '../src/pipeline/stimuli/prompts.js';
 import { organismSev } from '../src/organism/corpus/generator.js';
@@ -51,4 +53,10 @@ test('trainOrganism: corpus → tokenizer → training → an HF folder the engi
   const again = await trainOrganism(options);
   assert.equal(again.summary?.finalLoss, s.finalLoss);
   assert.equal(fs.readFileSync(path.join(out, 'training', 'loss.jsonl'), 'utf8').trim().split('\n').length, 3);
+});
+
+test('train-organism command: usage errors name the flag', async () => {
+  await assert.rejects(runTrainOrganismCommand([]), (e: unknown) => e instanceof UsageError && /--out is required/.test(e.message));
+  await assert.rejects(runTrainOrganismCommand(['--out', 'x', '--dtype', 'f32']), (e: unknown) => e instanceof UsageError && /--dtype expects bf16 or f16/.test(e.message));
+  await assert.rejects(runTrainOrganismCommand(['--out', 'x', '--steps', '0']), (e: unknown) => e instanceof UsageError && /--steps must be at least 1/.test(e.message));
 });
