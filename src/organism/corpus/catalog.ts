@@ -25,7 +25,7 @@ export const CATEGORIES: ReadonlyMap<string, EventCategory> = new Map(
 export const GLOBAL_SLOTS: Readonly<Record<string, readonly string[]>> = {
   time: ['this morning', 'on Monday', 'last night', 'after lunch', 'on Friday', 'yesterday', 'at the weekend', 'earlier today', 'this afternoon', 'on Tuesday'],
   later: ['today', 'this afternoon', 'an hour ago', 'just now', 'after a long wait', 'at noon', 'before lunch', 'this evening'],
-  effort: ['the whole weekend', 'three evenings', 'most of Sunday', 'two long days', 'a whole week', 'every lunch break'],
+  effort: ['the whole weekend', 'three evenings', 'most of Sunday', 'two long days', 'a whole week', 'a month of lunch breaks'],
   weekday: ['Saturday', 'Sunday', 'the first of June', 'the last Friday of May', 'next Sunday'],
 };
 

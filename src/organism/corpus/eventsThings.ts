@@ -17,7 +17,7 @@ export const DELIVERY: EventCategory = {
       'fit perfectly and looked even better than the photos',
       'arrived with a discount code for the next order',
       'turned out to be the upgraded model at the same price',
-      'worked perfectly from the moment I unpacked it',
+      'was exactly what I needed from the moment I unpacked it',
     ],
     surprise: [
       'arrived three weeks early with a handwritten note',
@@ -49,9 +49,9 @@ export const DELIVERY: EventCategory = {
       'was stolen from the doorstep before I got home',
     ],
     fear: [
-      'arrived with wires sparking out of the back',
+      'arrived in a box that was ticking loudly',
       'came with a note saying someone knew where I live',
-      'started smoking as soon as I plugged it in',
+      'was delivered by a man who then tried to force his way in',
     ],
     disgust: [
       'arrived soaked in something that smelled like sour milk',
