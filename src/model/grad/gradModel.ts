@@ -20,7 +20,11 @@ import { type AttentionDims, attentionForward } from './attention.js';
 import { type BackwardRequest, type BackwardResult, backward } from './backward.js';
 import { HookValues, type HookValue, type SequenceSpan } from './hookRows.js';
 import { type Floats, type Matmul, backendMatmul, jsMatmul } from './matmul.js';
-import { type LayerParams, type LlamaShape, type ParamLayout, type ParamViews, headDim, paramViews, shapeToModelConfig } from './params.js';
+import type { Checkpoint } from '../checkpoint.js';
+import {
+  type LayerParams, type LlamaShape, type ParamLayout, type ParamViews, headDim, paramLayout, paramViews, paramsFromCheckpoint,
+  shapeFromModelConfig, shapeToModelConfig,
+} from './params.js';
 import { rmsNormForward, scaleByGain } from './rmsNorm.js';
 import { type RopeTables, ropeRotate, ropeTables } from './rope.js';
 import { swigluForward } from './swiglu.js';
@@ -104,6 +108,17 @@ export class GradModel<F extends Floats> {
     this.views = paramViews(layout, params);
     this.rope = ropeTables(inverseFrequencies(shapeToModelConfig(this.shape)), this.shape.maxPositions);
     this.work = new Workspace<F>((n) => (params instanceof Float64Array ? new Float64Array(n) : new Float32Array(n)) as F);
+  }
+
+  /**
+   * The gradient model of a loaded checkpoint (e.g. `languageModel.checkpoint`), weights widened
+   * to f32 (or float64 with `precision: 'f64'`). Throws ConfigError for architectures the gradient
+   * code does not cover (biases, q/k norms, RoPE scaling, sliding windows).
+   */
+  static fromCheckpoint(checkpoint: Checkpoint, backend?: LinearBackend, precision: 'f32' | 'f64' = 'f32'): GradModel<Float32Array> | GradModel<Float64Array> {
+    const layout = paramLayout(shapeFromModelConfig(checkpoint.config, checkpoint.dir));
+    const params = paramsFromCheckpoint(checkpoint, layout);
+    return precision === 'f64' ? new GradModel(layout, Float64Array.from(params), backend) : new GradModel(layout, params, backend);
   }
 
   /** Runs the sequences (token ids) and keeps the tape for backward(). */
