@@ -115,6 +115,8 @@ export class GradModel<F extends Floats> {
    * to f32 (or float64 with `precision: 'f64'`). Throws ConfigError for architectures the gradient
    * code does not cover (biases, q/k norms, RoPE scaling, sliding windows).
    */
+  static fromCheckpoint(checkpoint: Checkpoint, backend?: LinearBackend, precision?: 'f32'): GradModel<Float32Array>;
+  static fromCheckpoint(checkpoint: Checkpoint, backend: LinearBackend | undefined, precision: 'f64'): GradModel<Float64Array>;
   static fromCheckpoint(checkpoint: Checkpoint, backend?: LinearBackend, precision: 'f32' | 'f64' = 'f32'): GradModel<Float32Array> | GradModel<Float64Array> {
     const layout = paramLayout(shapeFromModelConfig(checkpoint.config, checkpoint.dir));
     const params = paramsFromCheckpoint(checkpoint, layout);
