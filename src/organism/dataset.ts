@@ -11,14 +11,10 @@
 import { DatasetError } from '../errors.js';
 import type { ChatMessage } from '../tokenizer/chatTemplate.js';
 import type { TextTokenizer } from '../tokenizer/tokenizer.js';
+import type { TrainExample } from '../train/dataset.js';
 
-/** One training sequence. */
-export interface TrainingExample {
-  /** Token ids of the whole conversation. [T] */
-  ids: number[];
-  /** 1 where the prediction of the next token is trained. [T] */
-  lossMask: Uint8Array;
-}
+/** One training sequence: the trainer's example type (ids [T], lossMask [T]). */
+export type TrainingExample = TrainExample;
 
 /**
  * Encodes one conversation whose last message is the assistant's reply: the generation prompt

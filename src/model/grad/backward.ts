@@ -133,7 +133,7 @@ export function backward<F extends Floats>(model: GradModel<F>, tape: Tape<F>, r
     mm(dBranch, p.down, dPost, R, dff, d, 'nn'); //        [R, dff] = dOut · W_down
     if (g) mm(dBranch, t.post, g.down, d, dff, R, 'tn'); // [d, dff] = dOutᵀ · post
     visit(hook('mlp.hook_post'), dPost, dff);
-    swigluBackward(dPost, t.gate, t.up, dGate, dUp, R * dff);
+    swigluBackward(dPost, t.gate, t.up, t.sigmoid, dGate, dUp, R * dff);
     visit(hook('mlp.hook_pre'), dGate, dff);
     for (let r = 0; r < R; r++) {
       dGateUp.set(dGate.subarray(r * dff, (r + 1) * dff), r * 2 * dff);
@@ -153,20 +153,25 @@ export function backward<F extends Floats>(model: GradModel<F>, tape: Tape<F>, r
     visit(hook('attn.hook_z'), dZ, qWidth);
     const patternName = hook('attn.hook_pattern');
     const wantPattern = wanted.has(patternName);
-    spans.forEach((span, s) => {
-      const dims = { tokens: span.tokens, heads: H, kvHeads: Hkv, headDim: dh };
-      const rowsOf = (x: F, width: number): F => x.subarray(span.rowStart * width, (span.rowStart + span.tokens) * width) as F;
-      const probsSize = H * span.tokens * span.tokens;
-      const probs = t.probs.subarray(span.probsOffset, span.probsOffset + probsSize) as F;
-      const dProbs = wantPattern ? (probs.slice() as F) : null;
-      const seed = seeds.find(patternName, s);
-      if (seed && seed.length !== probsSize) throw new UsageError(`seed at ${patternName} for sequence ${s} has ${seed.length} values, expected ${H}×${span.tokens}×${span.tokens}`);
-      attentionBackward(
-        rowsOf(dZ, qWidth), rowsOf(t.q, qWidth), rowsOf(t.k, kvWidth), rowsOf(t.v, kvWidth), probs, dims,
-        rowsOf(dQ, qWidth), rowsOf(dK, kvWidth), rowsOf(dV, kvWidth), scratch, seed, dProbs,
-      );
-      if (dProbs) hookGrads[s].set(patternName, dProbs);
-    });
+    if (model.fastAttention && !wantPattern && !seeds.has(patternName)) {
+      const f32 = (x: F): Float32Array => x as Float32Array;
+      model.fastAttention.attentionTrainBackward!(f32(dZ), f32(t.q), f32(t.k), f32(t.v), f32(t.probs), spans, { heads: H, kvHeads: Hkv, headDim: dh }, f32(dQ), f32(dK), f32(dV));
+    } else {
+      spans.forEach((span, s) => {
+        const dims = { tokens: span.tokens, heads: H, kvHeads: Hkv, headDim: dh };
+        const rowsOf = (x: F, width: number): F => x.subarray(span.rowStart * width, (span.rowStart + span.tokens) * width) as F;
+        const probsSize = H * span.tokens * span.tokens;
+        const probs = t.probs.subarray(span.probsOffset, span.probsOffset + probsSize) as F;
+        const dProbs = wantPattern ? (probs.slice() as F) : null;
+        const seed = seeds.find(patternName, s);
+        if (seed && seed.length !== probsSize) throw new UsageError(`seed at ${patternName} for sequence ${s} has ${seed.length} values, expected ${H}×${span.tokens}×${span.tokens}`);
+        attentionBackward(
+          rowsOf(dZ, qWidth), rowsOf(t.q, qWidth), rowsOf(t.k, kvWidth), rowsOf(t.v, kvWidth), probs, dims,
+          rowsOf(dQ, qWidth), rowsOf(dK, kvWidth), rowsOf(dV, kvWidth), scratch, seed, dProbs,
+        );
+        if (dProbs) hookGrads[s].set(patternName, dProbs);
+      });
+    }
     visit(hook('attn.hook_q'), dQ, qWidth);
     visit(hook('attn.hook_k'), dK, kvWidth);
     visit(hook('attn.hook_v'), dV, kvWidth);
