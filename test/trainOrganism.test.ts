@@ -14,7 +14,7 @@ import { trainOrganism } from '../src/organism/trainOrganism.js';
 test('trainOrganism: corpus → tokenizer → training → an HF folder the engine loads, with a model card', async (t) => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'organism-'));
   const options = {
-    out, seed: 5, examples: 120, vocab: 400, steps: 3, batchSize: 4, learningRate: 3e-3, evalExamples: 6,
+    out, seed: 5, examples: 120, vocab: 400, steps: 3, batchSize: 4, learningRate: 3e-3, evalExamples: 24,
     shape: { ...DEFAULT_ORGANISM_SHAPE, d: 32, layers: 2, heads: 2, kvHeads: 1, dff: 64 },
     command: 'emotion-circuits train-organism --out X --seed 5',
   };
@@ -38,6 +38,13 @@ test('trainOrganism: corpus → tokenizer → training → an HF folder the engi
   // Untrained, the reply loss is about ln(V); the engine's loss on the exported bf16 weights agrees with the trainer's.
   assert.ok(Math.abs(s.evalLoss.train.loss - Math.log(400)) < 1, `${s.evalLoss.train.loss}`);
   assert.equal(s.samples.length, 9);
+  for (const part of Object.values(s.conditioning)) {
+    for (const effect of [part.instruction, part.valence]) {
+      assert.ok(effect.examples > 0 && Number.isFinite(effect.matched) && Number.isFinite(effect.swapped));
+      assert.notEqual(effect.matched, effect.swapped, 'the swapped prompt differs from the matching one');
+    }
+  }
+  assert.match(card, /instruction: own \/ swapped/);
   t.diagnostic(`loss ${s.firstLoss.toFixed(3)} → ${s.finalLoss.toFixed(3)}; eval ${s.evalLoss.train.loss.toFixed(3)}`);
 
   const model = await LanguageModel.load(out);

@@ -6,11 +6,13 @@
  * `heldout-familiar` has new setups and objects, `heldout` also new event wordings; a model that
  * memorised events has a much higher loss on the second than on the first.
  */
-import type { Emotion, Valence } from '../emotions.js';
+import { EMOTIONS, type Emotion, type Valence } from '../emotions.js';
 import type { LanguageModel } from '../model/languageModel.js';
 import { instructedMessages, uninstructedMessages } from '../pipeline/stimuli/prompts.js';
 import type { SevItem } from '../pipeline/stimuli/sev.js';
-import type { TrainingExample } from './dataset.js';
+import type { TextTokenizer } from '../tokenizer/tokenizer.js';
+import type { CorpusExample } from './corpus/generator.js';
+import { encodeConversation, type TrainingExample } from './dataset.js';
 
 export interface MaskedLoss {
   /** Mean cross-entropy over the masked positions, nats per token. */
@@ -63,4 +65,50 @@ export function sampleReplies(model: LanguageModel, item: SevItem, emotions: rea
   ];
   const generations = model.generate(prompts.map((p) => model.encodeChat(p.messages).ids), { maxNewTokens: 60, repetitionPenalty: 1.1, noRepeatNgramSize: 3 });
   return prompts.map((p, i) => ({ kind: p.kind, emotion: p.emotion, valence: p.valence, user: p.messages[1].content, reply: model.decode(generations[i].ids) }));
+}
+
+/** Reply loss with the prompt a reply was written for, and with a swapped prompt. */
+export interface ConditioningEffect {
+  /** Mean reply loss (nats/token) under the matching prompt. */
+  matched: number;
+  /** Mean reply loss under the swapped prompt; above `matched` when the model reads what was swapped. */
+  swapped: number;
+  examples: number;
+}
+
+function conditioning(model: LanguageModel, tokenizer: TextTokenizer, pairs: [CorpusExample, string, string][]): ConditioningEffect {
+  let matched = 0;
+  let swapped = 0;
+  for (const [example, system, user] of pairs) {
+    const other = [{ role: 'system' as const, content: system }, { role: 'user' as const, content: user }, example.messages[2]];
+    matched += maskedLoss(model, [encodeConversation(tokenizer, example.messages, 'conditioning', false)]).loss;
+    swapped += maskedLoss(model, [encodeConversation(tokenizer, other, 'conditioning', false)]).loss;
+  }
+  if (pairs.length === 0) return { matched: NaN, swapped: NaN, examples: 0 };
+  return { matched: matched / pairs.length, swapped: swapped / pairs.length, examples: pairs.length };
+}
+
+/**
+ * Does the model read the instruction? Reply loss of instructed examples under their own
+ * instruction and under another emotion's (the one three places on in EMOTIONS), a measure of
+ * instruction following that needs no judge.
+ */
+export function instructionEffect(model: LanguageModel, tokenizer: TextTokenizer, examples: readonly CorpusExample[]): ConditioningEffect {
+  const pairs = examples.filter((e) => e.instructed !== null).map((e): [CorpusExample, string, string] => {
+    const other = EMOTIONS[(EMOTIONS.indexOf(e.instructed!) + 3) % EMOTIONS.length];
+    return [e, e.messages[0].content.replace(`in ${e.instructed}.`, `in ${other}.`), e.messages[1].content];
+  });
+  return conditioning(model, tokenizer, pairs);
+}
+
+/**
+ * Does the model read the event? Reply loss of uninstructed examples with a positive or negative
+ * event under their own event and under the same scenario's event of the opposite valence.
+ */
+export function valenceEffect(model: LanguageModel, tokenizer: TextTokenizer, examples: readonly CorpusExample[]): ConditioningEffect {
+  const pairs = examples.filter((e) => e.instructed === null && e.valence !== 'neutral').map((e): [CorpusExample, string, string] => {
+    const opposite: Valence = e.valence === 'positive' ? 'negative' : 'positive';
+    return [e, e.messages[0].content, `${e.scenario.scenario}\n${e.scenario.event[opposite]}`];
+  });
+  return conditioning(model, tokenizer, pairs);
 }

@@ -4,7 +4,7 @@
  */
 import type { LlamaShape } from '../model/grad/params.js';
 import type { DatasetStats } from './dataset.js';
-import type { MaskedLoss, SampleReply } from './evaluate.js';
+import type { ConditioningEffect, MaskedLoss, SampleReply } from './evaluate.js';
 
 export interface OrganismSummary {
   command: string;
@@ -25,6 +25,8 @@ export interface OrganismSummary {
   finalLoss: number;
   /** Reply loss through the inference engine on fresh conversations of each catalogue part. */
   evalLoss: { train: MaskedLoss; heldoutFamiliar: MaskedLoss; heldout: MaskedLoss };
+  /** Reply loss under matching vs swapped instructions and events, on held-out conversations. */
+  conditioning: Record<'heldoutFamiliar' | 'heldout', { instruction: ConditioningEffect; valence: ConditioningEffect }>;
   samples: SampleReply[];
   sampleScenario: string;
 }
@@ -94,6 +96,21 @@ export function organismModelCard(s: OrganismSummary): string {
     `| training part of the catalogue (new samples) | ${f(s.evalLoss.train.loss)} | ${s.evalLoss.train.tokens} |`,
     `| held-out setups and objects, training event wordings | ${f(s.evalLoss.heldoutFamiliar.loss)} | ${s.evalLoss.heldoutFamiliar.tokens} |`,
     `| held-out setups, objects and event wordings | ${f(s.evalLoss.heldout.loss)} | ${s.evalLoss.heldout.tokens} |`,
+    '',
+    '## Does it read the prompt?',
+    '',
+    'Reply loss (nats/token) of held-out conversations under their own prompt and under a swapped one:',
+    'instructed replies with another emotion instructed; uninstructed replies to a positive or negative',
+    'event with the opposite-valence event of the same scenario. A model that ignores the instruction',
+    '(or the event) scores the same on both.',
+    '',
+    '| conversations | instruction: own / swapped | event: own / opposite valence |',
+    '| --- | --- | --- |',
+    ...(['heldoutFamiliar', 'heldout'] as const).map((k) => {
+      const c = s.conditioning[k];
+      const label = k === 'heldout' ? 'held-out setups, objects and event wordings' : 'held-out setups and objects, training event wordings';
+      return `| ${label} | ${f(c.instruction.matched)} / ${f(c.instruction.swapped)} (${c.instruction.examples}) | ${f(c.valence.matched)} / ${f(c.valence.swapped)} (${c.valence.examples}) |`;
+    }),
     '',
     '## Sample replies (greedy, held-out scenario)',
     '',

@@ -16,7 +16,7 @@ import { train, type TrainProgress } from '../train/trainer.js';
 import { specialTokenIds, trainOrganismTokenizer, writeTokenizerFiles, ORGANISM_MAX_LENGTH } from './chatFormat.js';
 import { generateCorpus, organismSev, type OrganismSevKind } from './corpus/generator.js';
 import { buildDataset, datasetStats } from './dataset.js';
-import { maskedLoss, sampleReplies } from './evaluate.js';
+import { instructionEffect, maskedLoss, sampleReplies, valenceEffect } from './evaluate.js';
 import { organismModelCard, type OrganismSummary } from './modelCard.js';
 import { organismShape, parameterCount, type OrganismShape, type OrganismTrainingPlan } from './organismConfig.js';
 
@@ -79,10 +79,13 @@ export async function trainOrganism(options: TrainOrganismOptions): Promise<Trai
   const model = await LanguageModel.load(out);
   try {
     const evalExamples = options.evalExamples ?? 200;
-    const evalLoss = (part: OrganismSevKind) => {
-      const conversations = generateCorpus({ seed: seed + 1000, examples: evalExamples, part });
-      return maskedLoss(model, buildDataset(tokenizer, conversations.map((e) => e.messages), ORGANISM_MAX_LENGTH));
-    };
+    const conversations = (part: OrganismSevKind) => generateCorpus({ seed: seed + 1000, examples: evalExamples, part });
+    const evalLoss = (part: OrganismSevKind) =>
+      maskedLoss(model, buildDataset(tokenizer, conversations(part).map((e) => e.messages), ORGANISM_MAX_LENGTH));
+    const effects = (part: OrganismSevKind) => ({
+      instruction: instructionEffect(model, tokenizer, conversations(part)),
+      valence: valenceEffect(model, tokenizer, conversations(part)),
+    });
     const item = organismSev('heldout')[0];
     const records = result.records;
     const last = records.slice(-20);
@@ -102,6 +105,7 @@ export async function trainOrganism(options: TrainOrganismOptions): Promise<Trai
       firstLoss: records[0]?.loss ?? NaN,
       finalLoss: last.reduce((sum, r) => sum + r.loss, 0) / Math.max(1, last.length),
       evalLoss: { train: evalLoss('train'), heldoutFamiliar: evalLoss('heldout-familiar'), heldout: evalLoss('heldout') },
+      conditioning: { heldoutFamiliar: effects('heldout-familiar'), heldout: effects('heldout') },
       samples: sampleReplies(model, item, EMOTIONS, VALENCES),
       sampleScenario: [item.scenario, ...VALENCES.map((v) => `${v}: ${item.event[v]}`)].join('\n'),
     };
