@@ -38,3 +38,7 @@ export { controlVectorInterventions, readControlVector } from './interventions/c
 export { decodeGguf, encodeGguf, gguf, GgufError, readGguf, writeGguf, type GgufFile, type GgufTensor, type GgufValue } from './model/gguf.js';
 export { exportControlVector, type ExportOptions, type ExportResult } from './pipeline/export/controlVectorExport.js';
 export { startServer, type RunningServer, type ServerOptions, type ServerStatus } from './server/server.js';
+export { trainBpe, tokenizerJson, type BpeModel, type BpeTrainOptions } from './tokenizer/bpeTrainer.js';
+export { generateCorpus, organismSev, type CorpusExample, type CorpusOptions, type OrganismSevKind } from './organism/corpus/generator.js';
+export { buildDataset, encodeConversation } from './organism/dataset.js';
+export { trainOrganism, type TrainOrganismOptions, type TrainOrganismResult } from './organism/trainOrganism.js';

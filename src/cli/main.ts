@@ -15,6 +15,7 @@ import { runStartCommand, START_USAGE } from './commands/start.js';
 import { runSteerCommand, STEER_USAGE } from './commands/steer.js';
 import { runTraceCommand, TRACE_USAGE } from './commands/trace.js';
 import { didYouMean, EXIT_CODES, nextStep } from './nextStep.js';
+import { runTrainOrganismCommand, TRAIN_ORGANISM_USAGE } from './commands/trainOrganism.js';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; usage: string }> = {
   start: { run: runStartCommand, usage: START_USAGE },
@@ -31,6 +32,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; usage: 
   sweep: { run: runSweepCommand, usage: SWEEP_USAGE },
   runs: { run: runRunsCommand, usage: RUNS_USAGE },
   report: { run: runReportCommand, usage: REPORT_USAGE },
+  'train-organism': { run: runTrainOrganismCommand, usage: TRAIN_ORGANISM_USAGE },
 };
 
 function usage(): string {

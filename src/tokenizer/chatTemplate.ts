@@ -71,17 +71,24 @@ export function strftimeUtc(date: Date, format: string): string {
   });
 }
 
+/** Parsed templates by source: parsing costs more than rendering, and a run renders thousands of prompts. */
+const compiledTemplates = new Map<string, Template>();
+
 /**
  * Renders a Jinja chat template as HF `apply_chat_template(tokenize=False)` does.
  * Throws EmotionCircuitsError('TOKENIZER') when the template does not parse or raises.
  */
 export function renderChat(template: string, messages: ChatMessage[], opts: RenderChatOptions): string {
   const date = opts.date ?? DEFAULT_CHAT_DATE;
-  let compiled: Template;
-  try {
-    compiled = new Template(template);
-  } catch (err) {
-    throw new EmotionCircuitsError('TOKENIZER', `cannot parse the chat template: ${(err as Error).message}`, 'chat_template');
+  let compiled = compiledTemplates.get(template);
+  if (!compiled) {
+    try {
+      compiled = new Template(template);
+    } catch (err) {
+      throw new EmotionCircuitsError('TOKENIZER', `cannot parse the chat template: ${(err as Error).message}`, 'chat_template');
+    }
+    if (compiledTemplates.size >= 16) compiledTemplates.clear();
+    compiledTemplates.set(template, compiled);
   }
   // Template.render would install jinja's own raise_exception and a clock-reading strftime_now,
   // which cannot be overridden; so the globals are declared here and the program run directly.
