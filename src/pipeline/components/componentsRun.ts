@@ -15,19 +15,17 @@ import { adapterFor } from '../../model/adapters.js';
 import { Checkpoint } from '../../model/checkpoint.js';
 import { layerHook } from '../../model/hookNames.js';
 import { LanguageModel } from '../../model/languageModel.js';
-import { TextTokenizer } from '../../tokenizer/tokenizer.js';
 import { ActivationStore } from '../collection/activationStore.js';
 import { hashJson, writeJsonAtomic, writeSafetensorsAtomic } from '../run/atomicWrite.js';
-import { ACTIVATIONS_DIR, buildPrompts } from '../collection/collect.js';
+import { ACTIVATIONS_DIR } from '../collection/collect.js';
+import { rebuildRunPrompts } from '../collection/runPrompts.js';
 import { rankHeads, rankNeurons, topUnits, unitIndex, type ComponentWeights, type UnitStatistics } from './componentRanking.js';
 import { computeDiffVectors, DIFF_VECTORS_FILE, readDiffVectors, writeDiffVectors } from './diffVectors.js';
-import { limitPerTheme } from '../directions/directionsRun.js';
 import { DIRECTIONS_FILE, readDirections, type DirectionSet } from '../directions/directionSet.js';
 import { EMOTIONS, VALENCES } from '../../emotions.js';
 import { probe } from './siteProbe.js';
 import { referenceDirection } from '../directions/referenceDirection.js';
 import { hashModelFiles, RunFolder, type Manifest } from '../run/runStore.js';
-import { loadSev, type SevItem, type SevSplit } from '../stimuli/sev.js';
 import { effect, runValidation, validationSummary, type ConditionResult, type Effect, type ValidationPrompts } from './validation.js';
 
 export const NEURONS_JSON = 'neurons.json';
@@ -115,19 +113,7 @@ function globalTopHeads(stats: UnitStatistics, e: number, count: number): Array<
 
 /** Re-tokenizes the run's prompts and returns the held-out ones used for validation. */
 function validationPrompts(manifest: Manifest, store: ActivationStore, perEmotion: number): ValidationPrompts {
-  const limit = (manifest.settings.limit as number | null) ?? undefined;
-  const splits = {} as Record<SevSplit, SevItem[]>;
-  for (const split of ['train', 'test'] as const) splits[split] = limitPerTheme(loadSev(manifest.dataset.spec, split), limit);
-  const tokenizer = TextTokenizer.load(manifest.model.dir);
-  const { prompts } = buildPrompts({
-    encodeChat: (messages) => {
-      const prompt = tokenizer.applyChatTemplate(messages, { addGenerationPrompt: true });
-      return { ids: tokenizer.encode(prompt.text, { addSpecialTokens: prompt.addSpecialTokens }), prompt };
-    },
-  }, splits);
-  if (prompts.length !== store.samples.length || prompts.some((p, i) => JSON.stringify(p.sample) !== JSON.stringify(store.samples[i]))) {
-    throw new EmotionCircuitsError('RUN', 'the dataset or tokenizer no longer produces the prompts that were collected; re-run `directions`', store.dir);
-  }
+  const prompts = rebuildRunPrompts(manifest, store);
   const test = prompts.filter((p) => p.sample.split === 'test');
   const instructed = Object.fromEntries(EMOTIONS.map((emotion) => [emotion, test.filter((p) => p.sample.emotion === emotion).slice(0, perEmotion).map((p) => [...p.ids])]));
   const uninstructed = test.filter((p) => p.sample.kind === 'uninstructed').slice(0, perEmotion).map((p) => [...p.ids]);
@@ -216,7 +202,7 @@ export async function runComponents(options: ComponentsRunOptions): Promise<Comp
       prompts ??= validationPrompts(manifest, store, samples);
       const totalEffects: Record<string, Array<{ layer: number; head: number; importance: number; finalChange: Effect }>> = {};
       EMOTIONS.forEach((emotion, e) => {
-        const reference = referenceDirection(directions.mlp, e);
+        const reference = referenceDirection(directions, e);
         const set = prompts!.instructed[emotion];
         const d = m.config.hiddenSize;
         const request = (layer: number) => ({ site: 'attn' as const, layer, direction: directions.attn.directions.subarray((e * store.index.layers + layer) * d, (e * store.index.layers + layer + 1) * d), reference });
@@ -262,7 +248,7 @@ export async function runComponents(options: ComponentsRunOptions): Promise<Comp
         settings: { ks, seeds, lambda, samplesPerEmotion: samples, layers },
         definitions: {
           site: 'neurons: s = <RMSNorm(resid_post[l]) * gain of the next norm, v_e (MLP site)>; heads: s = <RMSNorm(resid_mid[l]) * post_attention_layernorm, v_e (attention site)>; last prompt token',
-          final: '<final hidden state (lm_head input)[last], v_ref>, v_ref = normalised sum of MLP-site directions at 75-90% depth',
+          final: '<final hidden state (lm_head input)[last], v_ref>, v_ref = normalised sum of the directions of both sites at 75-90% depth, sign-aligned',
           ablate: 'zero the units (neurons at the last position, heads at every position); held-out prompts instructed with e',
           enhance: 'add lambda * (Δμ_e on neurons | Δz_e on heads) on the units; held-out uninstructed prompts',
           random: `${seeds} draws of k units of the same layer outside the top k, pooled`,

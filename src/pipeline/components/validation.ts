@@ -104,7 +104,7 @@ export function runValidation(
   const layers = options.layers ?? Array.from({ length: config.numLayers }, (_, l) => l);
   const results: ConditionResult[] = [];
   EMOTIONS.forEach((emotion, e) => {
-    const reference = referenceDirection(directions.mlp, e);
+    const reference = referenceDirection(directions, e);
     for (const kind of ['neurons', 'heads'] as const) {
       const site: ProbeSite = kind === 'neurons' ? 'mlp' : 'attn';
       const stats = rankings[kind];
