@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** The `emotion-circuits` command line: one sub-command per file under commands/. */
 import { EmotionCircuitsError } from '../errors.js';
+import { ATTRIBUTE_USAGE, runAttributeCommand } from './commands/attribute.js';
 import { COMPONENTS_USAGE, runComponentsCommand } from './commands/components.js';
 import { DIRECTIONS_USAGE, runDirectionsCommand } from './commands/directions.js';
 import { GENERATE_USAGE, runGenerateCommand } from './commands/generate.js';
@@ -13,6 +14,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; usage: 
   generate: { run: runGenerateCommand, usage: GENERATE_USAGE },
   directions: { run: runDirectionsCommand, usage: DIRECTIONS_USAGE },
   components: { run: runComponentsCommand, usage: COMPONENTS_USAGE },
+  attribute: { run: runAttributeCommand, usage: ATTRIBUTE_USAGE },
 };
 
 function usage(): string {
