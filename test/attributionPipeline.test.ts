@@ -2,9 +2,10 @@
  * The attribute stage end to end on TinyStories-656K: directions (limit 2) and a small components
  * run, then attribution patching — attribution.json / attribution.safetensors, estimates added to
  * heads.json and neurons.json, and a second run that skips (restoring the estimates when components
- * rewrote heads.json). The rank correlations are printed.
+ * rewrote heads.json), also through the CLI. The rank correlations are printed.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -90,5 +91,18 @@ describe('attribution patching on TinyStories-656K', { skip: SHARED_DIR ? false 
     assert.equal(again.stage, 'skipped');
     assert.deepEqual(again.file, result.file);
     assert.deepEqual(JSON.parse(fs.readFileSync(headsFile, 'utf8')), JSON.parse(annotated));
+  });
+
+  test('the CLI prints the correlations of the finished stage; --run is required', () => {
+    const cli = (args: string[]) => spawnSync(process.execPath, [path.join(process.cwd(), 'dist', 'src', 'cli', 'main.js'), 'attribute', ...args], { encoding: 'utf8' });
+    const ok = cli(['--run', runDir, '--samples', '4', '--exact-neurons', '3', '--quiet']);
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.match(ok.stdout, /attribution skipped/);
+    const rho = (x: number | null): string => (x === null ? 'n/a' : x.toFixed(3));
+    const { heads, neurons, randomNeurons } = result.file.summary;
+    assert.match(ok.stdout, new RegExp(`mean +${rho(heads.meanSpearman)} +${rho(neurons.meanSpearman)} +${rho(randomNeurons.meanSpearman)}`));
+    const missing = cli([]);
+    assert.equal(missing.status, 2);
+    assert.match(missing.stderr, /--run RUN_DIR is required/);
   });
 });
