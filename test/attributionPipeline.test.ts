@@ -13,6 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { EMOTIONS } from '../src/emotions.js';
 import { SafetensorsReader } from '../src/model/safetensors.js';
 import { ATTRIBUTION_JSON, ATTRIBUTION_TENSORS, runAttribution, type AttributionRunResult } from '../src/pipeline/attribution/attributionRun.js';
+import { spearman } from '../src/pipeline/attribution/rankCorrelation.js';
 import { runComponents } from '../src/pipeline/components/componentsRun.js';
 import { runDirections } from '../src/pipeline/directions/directionsRun.js';
 import { SHARED_DIR, SHARED_SKIP_MESSAGE, sharedPath } from './helpers/shared.js';
@@ -37,10 +38,18 @@ describe('attribution patching on TinyStories-656K', { skip: SHARED_DIR ? false 
       for (const emotion of EMOTIONS) {
         const entry = file.emotions[emotion];
         const { heads, neurons } = entry;
-        console.log(`${emotion.padEnd(9)} ρ heads ${heads.correlation.spearman?.toFixed(3)} (n=${heads.correlation.n})  neurons ${neurons.correlation.spearman?.toFixed(3)} (n=${neurons.correlation.n})  random neurons ${neurons.randomCorrelation.spearman?.toFixed(3)} (n=${neurons.randomCorrelation.n})`);
+        console.log(`${emotion.padEnd(9)} ρ heads ${heads.correlation.spearman?.toFixed(3)} (n=${heads.correlation.n})  neurons ${neurons.correlation.spearman?.toFixed(3)} (n=${neurons.correlation.n})  random neurons ${neurons.randomCorrelation.spearman?.toFixed(3)} (n=${neurons.randomCorrelation.n})  heads by layer ${heads.byLayer.map((c) => c.spearman?.toFixed(3)).join(' ')}`);
         assert.equal(entry.prompts, 4);
         assert.deepEqual(heads.units.map((u) => `${u.layer}.${u.unit}`), Array.from({ length: 16 }, (_, i) => `${i >> 3}.${i & 7}`));
         for (const layer of [0, 1]) for (const group of ['top', 'bottom', 'random']) assert.equal(neurons.units.filter((u) => u.layer === layer && u.group === group).length, 3);
+        // Within-layer ρ: over that layer's units only.
+        for (const [kind, perLayer] of [[heads, 8], [neurons, 9]] as const) {
+          assert.deepEqual(kind.byLayer.map((c) => c.n), [perLayer, perLayer]);
+          kind.byLayer.forEach((c, l) => {
+            const units = kind.units.filter((u) => u.layer === l);
+            assert.equal(c.spearman, spearman(units.map((u) => u.estimate), units.map((u) => u.exact)));
+          });
+        }
         // The estimates in the JSON are the stored tensors' values.
         assert.deepEqual(tensors.info(`heads.${emotion}`).shape, [2, 8]);
         assert.deepEqual(tensors.info(`neurons.${emotion}`).shape, [2, 384]);
@@ -58,7 +67,7 @@ describe('attribution patching on TinyStories-656K', { skip: SHARED_DIR ? false 
     } finally {
       tensors.close();
     }
-    console.log(`mean ρ: heads ${file.summary.heads.meanSpearman?.toFixed(3)}, neurons ${file.summary.neurons.meanSpearman?.toFixed(3)}, random neurons ${file.summary.randomNeurons.meanSpearman?.toFixed(3)}`);
+    console.log(`mean ρ: heads ${file.summary.heads.meanSpearman?.toFixed(3)}, neurons ${file.summary.neurons.meanSpearman?.toFixed(3)}, random neurons ${file.summary.randomNeurons.meanSpearman?.toFixed(3)}; within a layer: heads ${file.summary.headsWithinLayer.meanSpearman?.toFixed(3)}, neurons ${file.summary.neuronsWithinLayer.meanSpearman?.toFixed(3)}`);
   });
 
   test('heads.json and neurons.json carry each listed unit’s estimate', () => {

@@ -32,10 +32,12 @@ export async function runAttributeCommand(argv: string[]): Promise<void> {
     log: values.quiet ? undefined : (line) => process.stderr.write(`${line}\n`),
   });
   const rho = (c: Correlation): string => (c.spearman === null ? '   n/a' : c.spearman.toFixed(3).padStart(6));
-  process.stdout.write(`run ${values.run}: attribution ${stage}\nSpearman ρ(estimate, exact effect)   heads  neurons  random neurons\n`);
+  process.stdout.write(`run ${values.run}: attribution ${stage}\nSpearman ρ(estimate, exact effect), pooled over layers: heads  neurons  random neurons\n`);
   for (const [emotion, entry] of Object.entries(file.emotions)) {
     process.stdout.write(`  ${emotion.padEnd(34)} ${rho(entry.heads.correlation)}   ${rho(entry.neurons.correlation)}   ${rho(entry.neurons.randomCorrelation)}\n`);
   }
   const mean = (x: { meanSpearman: number | null }): string => (x.meanSpearman === null ? '   n/a' : x.meanSpearman.toFixed(3).padStart(6));
-  process.stdout.write(`  ${'mean'.padEnd(34)} ${mean(file.summary.heads)}   ${mean(file.summary.neurons)}   ${mean(file.summary.randomNeurons)}\n`);
+  const { summary } = file;
+  process.stdout.write(`  ${'mean'.padEnd(34)} ${mean(summary.heads)}   ${mean(summary.neurons)}   ${mean(summary.randomNeurons)}\n`);
+  process.stdout.write(`  ${'mean within a layer'.padEnd(34)} ${mean(summary.headsWithinLayer)}   ${mean(summary.neuronsWithinLayer)}\n`);
 }

@@ -66,17 +66,18 @@ export interface AttributionEmotion {
   baseline: number;
   /** Largest |m(gradient model) − m(engine)| over the prompts, and the largest |m| for scale. */
   forwardCheck: { maxAbsDifference: number; maxAbsProjection: number };
-  heads: { correlation: Correlation; units: MeasuredUnit[] };
-  /** `correlation` over every measured neuron; `randomCorrelation` over the random group alone. */
-  neurons: { correlation: Correlation; randomCorrelation: Correlation; units: MeasuredUnit[] };
+  /** `correlation` pooled over layers; `byLayer` within each layer (the pipeline ranks units within a layer). */
+  heads: { correlation: Correlation; byLayer: Correlation[]; units: MeasuredUnit[] };
+  /** As heads; `randomCorrelation` over the random group alone, pooled over layers. */
+  neurons: { correlation: Correlation; byLayer: Correlation[]; randomCorrelation: Correlation; units: MeasuredUnit[] };
 }
 
 export interface AttributionFile {
   format: typeof ATTRIBUTION_FORMAT;
   definitions: Record<string, string>;
   settings: { samplesPerEmotion: number; exactNeuronsPerGroup: number; seed: number };
-  /** Mean ρ over the emotions where it is defined. */
-  summary: Record<'heads' | 'neurons' | 'randomNeurons', { meanSpearman: number | null; emotions: number }>;
+  /** Mean ρ over the emotions (and layers, for the within-layer figures) where it is defined. */
+  summary: Record<'heads' | 'neurons' | 'randomNeurons' | 'headsWithinLayer' | 'neuronsWithinLayer', { meanSpearman: number | null; count: number }>;
   emotions: Record<Emotion, AttributionEmotion>;
 }
 
@@ -91,7 +92,7 @@ const DEFINITIONS = {
   exact: 'm(unit zeroed) - m from a forward pass of the engine with the unit zeroed (heads at every position, neurons at the last prompt position); mean over the prompts',
   prompts: 'the first samplesPerEmotion held-out (test) prompts instructed with the emotion, as in validation',
   sample: 'exact effects for every head of every layer, and per layer the exactNeuronsPerGroup neurons with the largest estimates (top), the smallest (bottom) and as many random others (random)',
-  correlation: 'Spearman rank correlation (average ranks for ties) between estimate and exact effect over the measured units of the emotion, pooled over layers; top/bottom neurons widen the range, so randomCorrelation (random neurons alone) is the harder figure',
+  correlation: 'Spearman rank correlation (average ranks for ties) between estimate and exact effect over the measured units of the emotion: pooled over layers (correlation) and within each layer (byLayer, the ranking the pipeline uses); top/bottom neurons widen the range, so randomCorrelation (random neurons alone, pooled) is the harder neuron figure',
 };
 
 function correlation(units: readonly MeasuredUnit[]): Correlation {
@@ -99,9 +100,13 @@ function correlation(units: readonly MeasuredUnit[]): Correlation {
   return { spearman: Number.isFinite(rho) ? rho : null, n: units.length };
 }
 
-function meanOf(values: Array<number | null>): { meanSpearman: number | null; emotions: number } {
+function meanOf(values: Array<number | null>): { meanSpearman: number | null; count: number } {
   const defined = values.filter((v): v is number => v !== null);
-  return { meanSpearman: defined.length > 0 ? defined.reduce((a, b) => a + b, 0) / defined.length : null, emotions: defined.length };
+  return { meanSpearman: defined.length > 0 ? defined.reduce((a, b) => a + b, 0) / defined.length : null, count: defined.length };
+}
+
+function byLayer(units: readonly MeasuredUnit[], layers: number): Correlation[] {
+  return Array.from({ length: layers }, (_, l) => correlation(units.filter((u) => u.layer === l)));
 }
 
 /** Reads and checks `attribution.json` of a run. */
@@ -202,8 +207,8 @@ export async function runAttribution(options: AttributionRunOptions): Promise<At
         prompts: set.length,
         baseline: exact.baseline.reduce((a, b) => a + b, 0) / set.length,
         forwardCheck: { maxAbsDifference, maxAbsProjection },
-        heads: { correlation: correlation(headUnits), units: headUnits },
-        neurons: { correlation: correlation(neuronUnits), randomCorrelation: correlation(neuronUnits.filter((u) => u.group === 'random')), units: neuronUnits },
+        heads: { correlation: correlation(headUnits), byLayer: byLayer(headUnits, L), units: headUnits },
+        neurons: { correlation: correlation(neuronUnits), byLayer: byLayer(neuronUnits, L), randomCorrelation: correlation(neuronUnits.filter((u) => u.group === 'random')), units: neuronUnits },
       };
       tensors.push({ name: `heads.${emotion}`, shape: [L, H], data: Float32Array.from(estimates.headEffects) });
       tensors.push({ name: `neurons.${emotion}`, shape: [L, dff], data: Float32Array.from(estimates.neuronEffects) });
@@ -221,6 +226,8 @@ export async function runAttribution(options: AttributionRunOptions): Promise<At
       heads: meanOf(EMOTIONS.map((e) => emotions[e].heads.correlation.spearman)),
       neurons: meanOf(EMOTIONS.map((e) => emotions[e].neurons.correlation.spearman)),
       randomNeurons: meanOf(EMOTIONS.map((e) => emotions[e].neurons.randomCorrelation.spearman)),
+      headsWithinLayer: meanOf(EMOTIONS.flatMap((e) => emotions[e].heads.byLayer.map((c) => c.spearman))),
+      neuronsWithinLayer: meanOf(EMOTIONS.flatMap((e) => emotions[e].neurons.byLayer.map((c) => c.spearman))),
     },
     emotions,
   };
