@@ -33,6 +33,8 @@ describe('attribution patching on TinyStories-656K', { skip: SHARED_DIR ? false 
     assert.equal(result.stage, 'ran');
     const { file } = result;
     assert.deepEqual(file, JSON.parse(fs.readFileSync(path.join(runDir, ATTRIBUTION_JSON), 'utf8')));
+    assert.equal(file.timing.measuredUnits, 16 + 2 * 9);
+    assert.equal(file.timing.exhaustiveUnits, 2 * (8 + 384));
     const tensors = SafetensorsReader.open(path.join(runDir, ATTRIBUTION_TENSORS));
     try {
       for (const emotion of EMOTIONS) {

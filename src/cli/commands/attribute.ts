@@ -40,4 +40,6 @@ export async function runAttributeCommand(argv: string[]): Promise<void> {
   const { summary } = file;
   process.stdout.write(`  ${'mean'.padEnd(34)} ${mean(summary.heads)}   ${mean(summary.neurons)}   ${mean(summary.randomNeurons)}\n`);
   process.stdout.write(`  ${'mean within a layer'.padEnd(34)} ${mean(summary.headsWithinLayer)}   ${mean(summary.neuronsWithinLayer)}\n`);
+  const { estimateSeconds, exactSeconds, measuredUnits, exhaustiveUnits } = file.timing;
+  process.stdout.write(`estimates of all ${exhaustiveUnits} units: ${estimateSeconds.toFixed(1)} s; exact effects of ${measuredUnits} units: ${exactSeconds.toFixed(1)} s (all ${exhaustiveUnits} would take ≈ ${((exactSeconds * exhaustiveUnits) / measuredUnits).toFixed(0)} s)\n`);
 }

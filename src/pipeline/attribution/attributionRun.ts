@@ -76,6 +76,12 @@ export interface AttributionFile {
   format: typeof ATTRIBUTION_FORMAT;
   definitions: Record<string, string>;
   settings: { samplesPerEmotion: number; exactNeuronsPerGroup: number; seed: number };
+  /**
+   * Wall time of this run, all emotions: the estimates (one forward + backward pass per batch) and
+   * the exact effects (one forward pass per batch and measured unit); ablating every unit exactly
+   * would take `exhaustiveUnits` passes per batch.
+   */
+  timing: { estimateSeconds: number; exactSeconds: number; measuredUnits: number; exhaustiveUnits: number };
   /** Mean ρ over the emotions (and layers, for the within-layer figures) where it is defined. */
   summary: Record<'heads' | 'neurons' | 'randomNeurons' | 'headsWithinLayer' | 'neuronsWithinLayer', { meanSpearman: number | null; count: number }>;
   emotions: Record<Emotion, AttributionEmotion>;
@@ -164,7 +170,7 @@ export async function runAttribution(options: AttributionRunOptions): Promise<At
   }
   const { manifest, run, required } = openLaterStage(options.runDir, 'attribute', { directions: 'directions', neurons: 'components', heads: 'components' });
   const inputsHash = hashJson({
-    stage: 'attribution@1', directions: required.directions.inputsHash, neurons: required.neurons.inputsHash, heads: required.heads.inputsHash,
+    stage: 'attribution@2', directions: required.directions.inputsHash, neurons: required.neurons.inputsHash, heads: required.heads.inputsHash,
     samples, exactNeurons, seed: manifest.seed,
   });
   if (run.isStageDone('attribution', inputsHash)) {
@@ -179,6 +185,7 @@ export async function runAttribution(options: AttributionRunOptions): Promise<At
   const model = await LanguageModel.load(manifest.model.dir);
   const emotions = {} as Record<Emotion, AttributionEmotion>;
   const tensors: Array<{ name: string; shape: number[]; data: Float32Array }> = [];
+  const timing = { estimateSeconds: 0, exactSeconds: 0, measuredUnits: 0, exhaustiveUnits: 0 };
   try {
     const grad = gradModelOf(model);
     const { layers: L, heads: H, dff } = grad.shape;
@@ -186,9 +193,15 @@ export async function runAttribution(options: AttributionRunOptions): Promise<At
       const set = prompts[emotion];
       if (set.length === 0) throw new EmotionCircuitsError('RUN', `the test split has no prompts instructed with ${emotion}`, run.dir);
       const reference = referenceDirection(directions, e);
+      let started = performance.now();
       const estimates = attributionEstimates(grad, set, reference, model.weights.finalNorm, batchSize);
+      timing.estimateSeconds += (performance.now() - started) / 1000;
       const units = sampleUnits(L, H, estimates.neuronEffects, exactNeurons, manifest.seed * 31 + e);
+      started = performance.now();
       const exact = exactEffects(model, set, reference, units, batchSize);
+      timing.exactSeconds += (performance.now() - started) / 1000;
+      timing.measuredUnits = units.length;
+      timing.exhaustiveUnits = L * (H + dff);
       const measured = (kind: 'heads' | 'neurons'): MeasuredUnit[] => units.flatMap((u, i) => (u.kind !== kind ? [] : [{
         layer: u.layer, unit: u.unit, group: u.group,
         estimate: kind === 'heads' ? estimates.headEffects[u.layer * H + u.unit] : estimates.neuronEffects[u.layer * dff + u.unit],
@@ -222,6 +235,7 @@ export async function runAttribution(options: AttributionRunOptions): Promise<At
     format: ATTRIBUTION_FORMAT,
     definitions: DEFINITIONS,
     settings: { samplesPerEmotion: samples, exactNeuronsPerGroup: exactNeurons, seed: manifest.seed },
+    timing,
     summary: {
       heads: meanOf(EMOTIONS.map((e) => emotions[e].heads.correlation.spearman)),
       neurons: meanOf(EMOTIONS.map((e) => emotions[e].neurons.correlation.spearman)),
