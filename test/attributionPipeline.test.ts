@@ -11,8 +11,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { EMOTIONS } from '../src/emotions.js';
+import { EmotionCircuitsError } from '../src/errors.js';
 import { SafetensorsReader } from '../src/model/safetensors.js';
-import { ATTRIBUTION_JSON, ATTRIBUTION_TENSORS, runAttribution, type AttributionRunResult } from '../src/pipeline/attribution/attributionRun.js';
+import { ATTRIBUTION_FORMAT, ATTRIBUTION_JSON, ATTRIBUTION_TENSORS, readAttribution, runAttribution, type AttributionRunResult } from '../src/pipeline/attribution/attributionRun.js';
 import { spearman } from '../src/pipeline/attribution/rankCorrelation.js';
 import { runComponents } from '../src/pipeline/components/componentsRun.js';
 import { runDirections } from '../src/pipeline/directions/directionsRun.js';
@@ -116,4 +117,18 @@ describe('attribution patching on TinyStories-656K', { skip: SHARED_DIR ? false 
     assert.equal(missing.status, 2);
     assert.match(missing.stderr, /--run RUN_DIR is required/);
   });
+});
+
+test('readAttribution names the file and field of a bad attribution.json', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ec-attribute-bad-'));
+  try {
+    const file = path.join(dir, ATTRIBUTION_JSON);
+    assert.throws(() => readAttribution(dir), (e: Error) => e instanceof EmotionCircuitsError && /run `emotion-circuits attribute` first/.test(e.message));
+    fs.writeFileSync(file, JSON.stringify({ format: 'other' }));
+    assert.throws(() => readAttribution(dir), (e: Error) => e instanceof EmotionCircuitsError && /expected format emotion-circuits\/attribution@1/.test(e.message));
+    fs.writeFileSync(file, JSON.stringify({ format: ATTRIBUTION_FORMAT, summary: {} }));
+    assert.throws(() => readAttribution(dir), (e: Error) => e instanceof EmotionCircuitsError && e.message.includes(`${file}: summary.heads`));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -121,6 +121,15 @@ export function readAttribution(runDir: string): AttributionFile {
   if (!fs.existsSync(file)) throw new EmotionCircuitsError('RUN', 'no attribution patching in this run: run `emotion-circuits attribute` first', file);
   const json = JSON.parse(fs.readFileSync(file, 'utf8')) as AttributionFile;
   if (json.format !== ATTRIBUTION_FORMAT) throw new EmotionCircuitsError('RUN', `expected format ${ATTRIBUTION_FORMAT}, got ${JSON.stringify(json.format)}`, file);
+  for (const key of ['heads', 'neurons', 'randomNeurons', 'headsWithinLayer', 'neuronsWithinLayer'] as const) {
+    if (typeof json.summary?.[key] !== 'object') throw new EmotionCircuitsError('RUN', 'expected { meanSpearman, count }', `${file}: summary.${key}`);
+  }
+  if (typeof json.timing?.exactSeconds !== 'number') throw new EmotionCircuitsError('RUN', 'expected the timing of the run', `${file}: timing`);
+  for (const emotion of EMOTIONS) {
+    if (!Array.isArray(json.emotions?.[emotion]?.heads?.units) || !Array.isArray(json.emotions[emotion].neurons?.units)) {
+      throw new EmotionCircuitsError('RUN', 'expected heads.units and neurons.units', `${file}: emotions.${emotion}`);
+    }
+  }
   return json;
 }
 
@@ -170,7 +179,7 @@ export async function runAttribution(options: AttributionRunOptions): Promise<At
   }
   const { manifest, run, required } = openLaterStage(options.runDir, 'attribute', { directions: 'directions', neurons: 'components', heads: 'components' });
   const inputsHash = hashJson({
-    stage: 'attribution@2', directions: required.directions.inputsHash, neurons: required.neurons.inputsHash, heads: required.heads.inputsHash,
+    stage: 'attribution@3', directions: required.directions.inputsHash, neurons: required.neurons.inputsHash, heads: required.heads.inputsHash,
     samples, exactNeurons, seed: manifest.seed,
   });
   if (run.isStageDone('attribution', inputsHash)) {
