@@ -4,7 +4,9 @@
  * eager when `import torch` works, and a Llama-3.2-3B-shaped bf16 model (> 4 GiB of f32 weights)
  * to show that models beyond wasm32's 4 GiB load and run. Writes bench/results/latest.json.
  *
- *   node --expose-gc dist/bench/bench.js [--quick] [--only gemm|model|3b|torch|heads] [--threads N]
+ *   node --expose-gc dist/bench/bench.js [--quick] [--only gemm|model|3b|torch|heads|train] [--threads N]
+ *
+ * `train`: training tokens/s of the organism's shapes (bench/train.ts), with PyTorch unless --quick.
  *
  * --quick skips the 3B model and PyTorch. Each model configuration runs in its own child process,
  * so its peak RSS is its own. The machine is shared and noisy: numbers are measurements, never
@@ -20,6 +22,7 @@ import { enableRelaxedSimd } from '../src/kernels/wasmAbi.js';
 import { KVCache } from '../src/model/kvCache.js';
 import { LanguageModel } from '../src/model/languageModel.js';
 import { benchHeadAttribution } from './headAttribution.js';
+import { benchTrain } from './train.js';
 import { benchGemm, type GemmResult, type GemmShape } from './gemm.js';
 import { PRESETS, parameterCount, writeSyntheticModel, type SyntheticDType, type SyntheticShape } from './syntheticModel.js';
 
@@ -229,8 +232,8 @@ async function main(): Promise<void> {
   }
   const quick = process.argv.includes('--quick');
   const only = flag('--only');
-  if (only && !['gemm', 'model', '3b', 'torch', 'heads'].includes(only)) throw new Error(`--only must be gemm, model, 3b, torch or heads, got ${only}`);
-  const want = (part: 'gemm' | 'model' | '3b' | 'torch' | 'heads'): boolean => (only ? only === part : !(quick && (part === '3b' || part === 'torch')));
+  if (only && !['gemm', 'model', '3b', 'torch', 'heads', 'train'].includes(only)) throw new Error(`--only must be gemm, model, 3b, torch, heads or train, got ${only}`);
+  const want = (part: 'gemm' | 'model' | '3b' | 'torch' | 'heads' | 'train'): boolean => (only ? only === part : !(quick && (part === '3b' || part === 'torch')));
 
   const results: Record<string, unknown> = {
     date: new Date().toISOString(),
@@ -355,6 +358,23 @@ async function main(): Promise<void> {
     } finally {
       await model.dispose();
     }
+  }
+
+  // Training throughput of the organism's shapes, ours and PyTorch's.
+  if (want('train')) {
+    const python = quick ? null : findTorchPython();
+    const rows = await benchTrain(threads, python, BENCH_SRC);
+    results.train = rows;
+    console.log(`Training  whole steps (forward, backward, clip, AdamW), batch of 32 × 80 tokens, f32${python ? '' : ' (PyTorch skipped: --quick or no `import torch`)'}`);
+    table(['model', 'params', 'ours tok/s', 'ms/step', 'PyTorch tok/s', 'ours/PyTorch'], rows.map((r) => {
+      const torch = r.torch && 'tokensPerSecond' in r.torch ? r.torch : null;
+      return [
+        r.label, `${fmt(r.params / 1e6, 2)}M`, fmt(r.ours.tokensPerSecond, 0), fmt(r.ours.msPerStep, 0),
+        torch ? `${fmt(torch.tokensPerSecond, 0)} (${torch.threads} thread)` : (r.torch && 'error' in r.torch ? r.torch.error : '—'),
+        torch ? fmt(r.ours.tokensPerSecond / torch.tokensPerSecond, 2) : '—',
+      ];
+    }));
+    console.log('');
   }
 
   // 5. A 3B-shaped bf16 model: > 4 GiB of f32 weights must load and run in 24 GB.

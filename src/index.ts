@@ -23,3 +23,11 @@ export { runDirections, type DirectionsRunOptions, type DirectionsRunResult } fr
 export { runComponents, type ComponentsRunOptions, type ComponentsRunResult } from './pipeline/components/componentsRun.js';
 export { readAttribution, runAttribution, type AttributionFile, type AttributionRunOptions, type AttributionRunResult } from './pipeline/attribution/attributionRun.js';
 export { circuitInterventions, equivalentVectors, randomCircuit, readCircuit, runCircuits, runSublayers, type Circuit, type CircuitSettings } from './pipeline/circuits/index.js';
+export { GradModel, type Tape } from './model/grad/gradModel.js';
+export type { BackwardRequest, BackwardResult } from './model/grad/backward.js';
+export type { HookValue } from './model/grad/hookRows.js';
+export { initParams, paramLayout, paramsFromCheckpoint, type LlamaShape, type ParamLayout } from './model/grad/params.js';
+export { train, type StepRecord, type TrainOptions, type TrainProgress, type TrainResult } from './train/trainer.js';
+export type { TrainExample } from './train/dataset.js';
+export { exportHfFolder } from './train/hfExport.js';
+export { trainProgressReporter } from './cli/progress.js';

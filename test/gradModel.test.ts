@@ -53,7 +53,10 @@ test('gradients at every hook point, with seeds at several hooks (GQA, untied)',
     if (/mlp\.hook_(pre|post)/.test(name)) return dff;
     return d;
   };
-  const seedHooks: HookName[] = ['logits', 'blocks.1.attn.hook_z', 'blocks.0.mlp.hook_post', 'blocks.0.hook_resid_mid', 'blocks.1.hook_resid_pre', 'blocks.0.attn.hook_k'];
+  const seedHooks: HookName[] = [
+    'logits', 'blocks.1.attn.hook_z', 'blocks.0.mlp.hook_post', 'blocks.0.hook_resid_mid', 'blocks.1.hook_resid_pre', 'blocks.0.attn.hook_k',
+    'blocks.1.hook_mlp_out', 'blocks.0.hook_attn_out', 'ln_final.hook_normalized',
+  ];
   const seeds: HookValue[] = [];
   SEQUENCES.forEach((ids, s) => {
     for (const hook of seedHooks) seeds.push({ sequence: s, hook, values: randomF64(ids.length * widthOf(hook), random) });
@@ -96,4 +99,22 @@ test('weight gradients are skipped without `grads`, hook gradients unchanged', (
   // Only sequence 1 was seeded: sequence 0's gradients are zero.
   assert.ok(a.hookGrads[0].get('blocks.0.attn.hook_z')!.every((x) => x === 0));
   assert.throws(() => model.backward(model.forward(SEQUENCES), {}), /no metric/);
+});
+
+test('logits at the loss positions only (forward with lossMasks) give the same loss and gradients', () => {
+  const model = randomModel({ ...BASE, tied: true }, 17);
+  const full = new Float64Array(model.layout.size);
+  const compact = new Float64Array(model.layout.size);
+  const a = model.backward(model.forward(SEQUENCES), { lossMasks: MASKS, grads: full, hooks: ['blocks.0.hook_resid_mid'] });
+  const tape = model.forward(SEQUENCES, { lossMasks: MASKS });
+  assert.equal(tape.logits.length, 6 * BASE.vocab, 'logits for the 6 counted positions only');
+  const b = model.backward(tape, { lossMasks: MASKS, grads: compact, hooks: ['blocks.0.hook_resid_mid'] });
+  assert.ok(Math.abs((a.loss as number) - (b.loss as number)) < 1e-12);
+  assert.equal(b.lossTokens, 6);
+  for (let i = 0; i < full.length; i++) assert.ok(Math.abs(full[i] - compact[i]) < 1e-12, `grad [${i}]`);
+  const ga = a.hookGrads[1].get('blocks.0.hook_resid_mid')!;
+  const gb = b.hookGrads[1].get('blocks.0.hook_resid_mid')!;
+  for (let i = 0; i < ga.length; i++) assert.ok(Math.abs(ga[i] - gb[i]) < 1e-12);
+  assert.throws(() => model.backward(tape, { lossMasks: [MASKS[0], Uint8Array.of(0, 1, 1, 0)] }), /lossMasks that forward/);
+  assert.throws(() => model.backward(tape, { lossMasks: MASKS, hooks: ['logits'] }), /without lossMasks/);
 });

@@ -151,15 +151,16 @@ test('SwiGLU: gradients for gate and up', () => {
   const c = randomF64(n, random);
   const f = (): number => {
     const post = new Float64Array(n);
-    swigluForward(gate, up, post, n);
+    swigluForward(gate, up, post, new Float64Array(n), n);
     return dot(c, post);
   };
   const post = new Float64Array(n);
-  swigluForward(gate, up, post, n);
+  const sigmoid = new Float64Array(n);
+  swigluForward(gate, up, post, sigmoid, n);
   for (let i = 0; i < n; i++) assert.ok(Math.abs(post[i] - (gate[i] / (1 + Math.exp(-gate[i]))) * up[i]) < 1e-12);
   const dGate = new Float64Array(n);
   const dUp = new Float64Array(n);
-  swigluBackward(c, gate, up, dGate, dUp, n);
+  swigluBackward(c, gate, up, sigmoid, dGate, dUp, n);
   checkGradient('dGate', f, gate, dGate);
   checkGradient('dUp', f, up, dUp);
 });

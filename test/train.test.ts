@@ -13,7 +13,7 @@ import { JsBackend } from '../src/kernels/jsBackend.js';
 import { WasmBackend } from '../src/kernels/wasmBackend.js';
 import type { LlamaShape } from '../src/model/grad/params.js';
 import { seededRandom } from '../src/random.js';
-import type { TrainExample } from '../src/train/dataset.js';
+import { batchIndices, type TrainExample } from '../src/train/dataset.js';
 import { adamWUpdate, clipGradNorm, learningRate } from '../src/train/optimizer.js';
 import { type StepRecord, type TrainOptions, train } from '../src/train/trainer.js';
 import { TrainCheckpointError } from '../src/train/trainState.js';
@@ -123,4 +123,28 @@ test('AdamW, warm-up + cosine, and clipping follow their formulas', () => {
   assert.ok(Math.abs(params[0] - (1 - 0.1 * (1 + 0.5 * 1))) < 1e-6, `decayed ${params[0]}`);
   assert.ok(Math.abs(params[1] - (1 + 0.1)) < 1e-6, `not decayed ${params[1]}`);
   assert.ok(Math.abs(m[0] - 0.05) < 1e-7 && Math.abs(v[1] - 0.05 * 4) < 1e-7);
+});
+
+test('the data order: each epoch is a seeded permutation, different from the last', () => {
+  const epoch = (seed: number, e: number): number[] => [0, 1, 2, 3].flatMap((b) => batchIndices(10, 3, seed, e, b));
+  for (const e of [0, 1, 2]) assert.deepEqual([...epoch(4, e)].sort((a, b) => a - b), Array.from({ length: 10 }, (_, i) => i));
+  assert.deepEqual(epoch(4, 1), epoch(4, 1));
+  assert.notDeepEqual(epoch(4, 0), epoch(4, 1));
+  assert.notDeepEqual(epoch(4, 0), epoch(5, 0));
+});
+
+test('training on 1 or 2 kernel threads gives the same bytes', async () => {
+  const params: Float32Array[] = [];
+  for (const threads of [1, 2]) {
+    const backend = await WasmBackend.create({ threads });
+    try {
+      const result = await train({
+        ...quiet, runDir: tmp(), shape: { ...SHAPE, d: 64, heads: 4, kvHeads: 2, dff: 96, vocab: 12 }, data: toyData(24, 6), steps: 3, batchSize: 12, backend,
+      });
+      params.push(result.params);
+    } finally {
+      await backend.dispose();
+    }
+  }
+  assert.ok(Buffer.from(params[0].buffer).equals(Buffer.from(params[1].buffer)));
 });

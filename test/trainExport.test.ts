@@ -92,8 +92,7 @@ test('on TinyStories-656K the gradient model reproduces every hook point of the 
   try {
     const ids = [1, 415, 1092, 263, 931, 29892, 727, 471].map((id) => id % model.config.vocabSize);
     const { logits, activations } = model.run(ids, { cache: ['*'] });
-    const layout = paramLayout(shapeFromModelConfig(model.config));
-    const grad = new GradModel(layout, Float64Array.from(paramsFromCheckpoint(model.checkpoint, layout)));
+    const grad = GradModel.fromCheckpoint(model.checkpoint, undefined, 'f64');
     const tape = grad.forward([ids]);
     for (const name of allHookNames(model.config.numLayers)) {
       const expected = name === 'logits' ? logits!.data : activations.get(name)!.data;

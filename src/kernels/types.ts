@@ -47,6 +47,20 @@ export type WeightRowReader = (firstRow: number, rowCount: number, into: Uint8Ar
  */
 export type MatmulForm = 'nt' | 'nn' | 'tn';
 
+/** A sequence of a row-stacked training batch: its first row, T, and where its [H, T, T] probabilities start (floats). */
+export interface StackedSequence {
+  readonly rowStart: number;
+  readonly tokens: number;
+  readonly probsOffset: number;
+}
+
+/** Head layout of training attention. */
+export interface TrainAttentionShape {
+  readonly heads: number; //   H
+  readonly kvHeads: number; // Hkv
+  readonly headDim: number; // dh
+}
+
 export interface LinearBackend {
   readonly name: string;
   /**
@@ -74,6 +88,17 @@ export interface LinearBackend {
    * out[M, N] = op(A)·op(B) in `form` (see MatmulForm). `out` is overwritten and must not alias.
    */
   matmul?(a: Float32Array, b: Float32Array, out: Float32Array, m: number, n: number, k: number, form: MatmulForm): void;
+  /**
+   * Optional causal GQA attention for training over row-stacked sequences (positions 0…T−1 each):
+   * q [R, H, dh], k and v [R, Hkv, dh] → probs (per sequence [H, T, T], zero above the diagonal)
+   * and z [R, H, dh].
+   */
+  attentionTrainForward?(q: Float32Array, k: Float32Array, v: Float32Array, sequences: readonly StackedSequence[], shape: TrainAttentionShape, probs: Float32Array, z: Float32Array): void;
+  /** Optional backward of attentionTrainForward: dz → dq [R, H, dh], dk and dv [R, Hkv, dh] (overwritten). */
+  attentionTrainBackward?(
+    dz: Float32Array, q: Float32Array, k: Float32Array, v: Float32Array, probs: Float32Array,
+    sequences: readonly StackedSequence[], shape: TrainAttentionShape, dq: Float32Array, dk: Float32Array, dv: Float32Array,
+  ): void;
   /** Frees every weight and stops worker threads. The backend is unusable afterwards. */
   dispose(): Promise<void>;
 }

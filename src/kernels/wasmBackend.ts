@@ -9,7 +9,9 @@
  * block, computes its own share of the chunks, then Atomics.wait()s for the workers.
  */
 import os from 'node:os';
-import type { AttentionKernelShape, LinearBackend, MatmulForm, PackedWeight, WeightDType, WeightRowReader } from './types.js';
+import type {
+  AttentionKernelShape, LinearBackend, MatmulForm, PackedWeight, StackedSequence, TrainAttentionShape, WeightDType, WeightRowReader,
+} from './types.js';
 import {
   type SimdFlavour,
   CTL_AP, CTL_ARENA, CTL_ATT_HEAD_DIM, CTL_ATT_HEADS, CTL_ATT_K, CTL_ATT_KV_HEADS, CTL_ATT_Q,
@@ -22,7 +24,8 @@ import {
   type WasmWeight, ALIGN, Arenas, MAX_MEMORY_BYTES, PACK_CHUNK_BYTES, SCRATCH_LIMIT, align,
   arenaBytesOption, ensureMemory, readPackedRow,
 } from './wasmArenas.js';
-import { wasmMatmul } from './wasmMatmul.js';
+import { wasmAttentionTrain } from './wasmAttentionTrain.js';
+import { type MatmulContext, wasmMatmul } from './wasmMatmul.js';
 import { KernelThreads } from './wasmThreads.js';
 
 export interface WasmBackendOptions {
@@ -298,11 +301,25 @@ export class WasmBackend implements LinearBackend {
   }
 
   matmul(a: Float32Array, b: Float32Array, out: Float32Array, m: number, n: number, k: number, form: MatmulForm): void {
+    wasmMatmul(this.scratchContext(), a, b, out, m, n, k, form);
+  }
+
+  attentionTrainForward(q: Float32Array, k: Float32Array, v: Float32Array, sequences: readonly StackedSequence[], shape: TrainAttentionShape, probs: Float32Array, z: Float32Array): void {
+    wasmAttentionTrain(this.scratchContext(), { q, k, v, probs, zOrDz: z }, sequences, shape);
+  }
+
+  attentionTrainBackward(
+    dz: Float32Array, q: Float32Array, k: Float32Array, v: Float32Array, probs: Float32Array,
+    sequences: readonly StackedSequence[], shape: TrainAttentionShape, dq: Float32Array, dk: Float32Array, dv: Float32Array,
+  ): void {
+    wasmAttentionTrain(this.scratchContext(), { q, k, v, probs, zOrDz: dz, dq, dk, dv }, sequences, shape);
+  }
+
+  /** The roomiest arena's scratch and the threads, for the training kernels. */
+  private scratchContext(): MatmulContext {
     this.checkLive();
     const arena = this.arenas.roomiest();
-    wasmMatmul({
-      arena, arenaIndex: this.arenas.indexOf(arena), threads: this.threads, kernelThreads: this.kernelThreads, arenaKernels: this.arenas.kernels,
-    }, a, b, out, m, n, k, form);
+    return { arena, arenaIndex: this.arenas.indexOf(arena), threads: this.threads, kernelThreads: this.kernelThreads, arenaKernels: this.arenas.kernels };
   }
 
   gatherRows(weight: PackedWeight, ids: ArrayLike<number>, out: Float32Array): void {

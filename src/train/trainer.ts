@@ -24,7 +24,6 @@ import { UsageError } from '../errors.js';
 import { createBackend } from '../kernels/index.js';
 import type { LinearBackend } from '../kernels/types.js';
 import { GradModel } from '../model/grad/gradModel.js';
-import { backendMatmul } from '../model/grad/matmul.js';
 import { initParams, paramLayout, type LlamaShape, type ParamLayout } from '../model/grad/params.js';
 import { type TrainExample, batchIndices, batchesPerEpoch, dataFingerprint, validateDataset } from './dataset.js';
 import { type ExportDType, type SpecialTokens, exportHfFolder } from './hfExport.js';
@@ -161,7 +160,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   for (const t of layout.tensors) if (t.decay) decay.fill(1, t.offset, t.offset + t.size);
 
   const backend = options.backend ?? (await createBackend());
-  const model = new GradModel(layout, params, backendMatmul(backend));
+  const model = new GradModel(layout, params, backend);
   const grads = new Float32Array(layout.size);
   const perEpoch = batchesPerEpoch(data.length, batchSize);
   const checkpoint = (): void => {
@@ -186,8 +185,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     while (cursor.step < steps) {
       const stepStart = Date.now();
       const batch = batchIndices(data.length, batchSize, seed, cursor.epoch, cursor.batch).map((i) => data[i]);
-      const tape = model.forward(batch.map((e) => e.ids));
-      const { loss, lossTokens } = model.backward(tape, { lossMasks: batch.map((e) => e.lossMask), grads });
+      const lossMasks = batch.map((e) => e.lossMask);
+      const tape = model.forward(batch.map((e) => e.ids), { lossMasks });
+      const { loss, lossTokens } = model.backward(tape, { lossMasks, grads });
       const gradNorm = clipGradNorm(grads, gradClip);
       const lr = learningRate(cursor.step, steps, warmup, peak, minLr);
       adamWUpdate(params, grads, m, v, decay, cursor.step + 1, lr, adamW);

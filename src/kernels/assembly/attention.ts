@@ -17,7 +17,7 @@ import { madd } from './common';
 
 /** dot(a[0:n], b[0:n]) for f32 rows at byte offsets a, b. */
 // @ts-ignore: decorator
-@inline function dot(a: usize, b: usize, n: i32): f32 {
+@inline export function dot(a: usize, b: usize, n: i32): f32 {
   let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);
   let i = 0;
   for (; i + 8 <= n; i += 8) {

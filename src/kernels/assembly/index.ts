@@ -10,3 +10,4 @@ export { gemm } from './gemm';
 export { attention } from './attention';
 export { siluMul } from './elementwise';
 export { packAT, packBN } from './packT';
+export { attentionTrainChunk } from './attentionTrain';

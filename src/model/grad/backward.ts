@@ -16,7 +16,7 @@ import { UsageError } from '../../errors.js';
 import { type HookName, matchHooks } from '../hookNames.js';
 import { attentionBackward } from './attention.js';
 import { crossEntropy } from './crossEntropy.js';
-import type { GradModel, Tape } from './gradModel.js';
+import { type GradModel, type Tape, countedRows } from './gradModel.js';
 import { HookValues, type HookValue } from './hookRows.js';
 import type { Floats } from './matmul.js';
 import { headDim, paramViews } from './params.js';
@@ -71,36 +71,44 @@ export function backward<F extends Floats>(model: GradModel<F>, tape: Tape<F>, r
     spans.forEach((span, s) => hookGrads[s].set(name, buffer.slice(span.rowStart * width, (span.rowStart + span.tokens) * width) as F));
   };
 
-  // Loss: row r predicts ids[r + 1] of the same sequence.
-  const dLogits = w.get('dLogits', R * V);
+  // Loss: row r predicts ids[r + 1] of the same sequence. Logits exist for every row, or (a tape
+  // made with lossMasks) for the counted rows only.
+  const headRows = tape.headRows;
+  if (headRows && request.lossMasks !== tape.lossMasks && !sameMasks(request.lossMasks, tape.lossMasks)) {
+    throw new UsageError('backward needs the lossMasks that forward() was given');
+  }
+  if (headRows && (seeds.has('logits') || wanted.has('logits'))) throw new UsageError('seeds or gradients at logits need a forward pass without lossMasks');
+  const headCount = headRows ? headRows.length : R;
+  const dLogits = w.get('dLogits', headCount * V);
   let loss: number | null = null;
   let lossTokens = 0;
   if (request.lossMasks) {
-    if (request.lossMasks.length !== spans.length) throw new UsageError(`${request.lossMasks.length} loss masks for ${spans.length} sequences`);
-    const targets = new Int32Array(R);
-    const counted = new Uint8Array(R);
-    spans.forEach((span, s) => {
-      const mask = request.lossMasks![s];
-      if (mask.length !== span.tokens) throw new UsageError(`loss mask ${s} has ${mask.length} entries, the sequence ${span.tokens} tokens`);
-      for (let t = 0; t + 1 < span.tokens; t++) {
-        if (mask[t] === 0) continue;
-        targets[span.rowStart + t] = tape.ids[span.rowStart + t + 1];
-        counted[span.rowStart + t] = 1;
-        lossTokens++;
-      }
+    const rows = headRows ?? countedRows(request.lossMasks, spans);
+    const targets = new Int32Array(headCount);
+    const counted = new Uint8Array(headCount);
+    rows.forEach((row, i) => {
+      const at = headRows ? i : row;
+      targets[at] = tape.ids[row + 1];
+      counted[at] = 1;
     });
-    loss = crossEntropy(tape.logits, R, V, targets, counted, dLogits);
+    lossTokens = rows.length;
+    loss = crossEntropy(tape.logits, headCount, V, targets, counted, dLogits);
   } else dLogits.fill(0);
   visit('logits', dLogits, V);
 
-  // lm_head: logits = nFinal · W_headᵀ. With tied embeddings W_head is the embedding: accumulate.
+  // lm_head: logits = headInput · W_headᵀ. With tied embeddings W_head is the embedding: accumulate.
   if (grads) {
     const dHead = w.get('dHead', V * d);
-    mm(dLogits, tape.nFinal, dHead, V, d, R, 'tn'); // [V, d] = dLogitsᵀ · nFinal
+    mm(dLogits, tape.headInput, dHead, V, d, headCount, 'tn'); // [V, d] = dLogitsᵀ · headInput
     for (let i = 0; i < V * d; i++) grads.lmHead[i] += dHead[i];
   }
   const dNorm = w.get('dNorm', R * d); // gradient at a norm's output, then at its xhat
-  mm(dLogits, model.views.lmHead, dNorm, R, d, V, 'nn'); // [R, d] = dLogits · W_head
+  if (headRows) {
+    const dHeadInput = w.get('dHeadInput', headCount * d);
+    mm(dLogits, model.views.lmHead, dHeadInput, headCount, d, V, 'nn'); // [Rh, d]
+    dNorm.fill(0);
+    headRows.forEach((row, i) => dNorm.set(dHeadInput.subarray(i * d, (i + 1) * d), row * d));
+  } else mm(dLogits, model.views.lmHead, dNorm, R, d, V, 'nn'); // [R, d] = dLogits · W_head
 
   // Final norm: nFinal = xhatFinal · g.
   scaleByGainBackward(dNorm, tape.xhatFinal, model.views.finalNorm, R, d, dNorm, grads ? grads.finalNorm : null);
@@ -133,7 +141,7 @@ export function backward<F extends Floats>(model: GradModel<F>, tape: Tape<F>, r
     mm(dBranch, p.down, dPost, R, dff, d, 'nn'); //        [R, dff] = dOut · W_down
     if (g) mm(dBranch, t.post, g.down, d, dff, R, 'tn'); // [d, dff] = dOutᵀ · post
     visit(hook('mlp.hook_post'), dPost, dff);
-    swigluBackward(dPost, t.gate, t.up, dGate, dUp, R * dff);
+    swigluBackward(dPost, t.gate, t.up, t.sigmoid, dGate, dUp, R * dff);
     visit(hook('mlp.hook_pre'), dGate, dff);
     for (let r = 0; r < R; r++) {
       dGateUp.set(dGate.subarray(r * dff, (r + 1) * dff), r * 2 * dff);
@@ -153,20 +161,25 @@ export function backward<F extends Floats>(model: GradModel<F>, tape: Tape<F>, r
     visit(hook('attn.hook_z'), dZ, qWidth);
     const patternName = hook('attn.hook_pattern');
     const wantPattern = wanted.has(patternName);
-    spans.forEach((span, s) => {
-      const dims = { tokens: span.tokens, heads: H, kvHeads: Hkv, headDim: dh };
-      const rowsOf = (x: F, width: number): F => x.subarray(span.rowStart * width, (span.rowStart + span.tokens) * width) as F;
-      const probsSize = H * span.tokens * span.tokens;
-      const probs = t.probs.subarray(span.probsOffset, span.probsOffset + probsSize) as F;
-      const dProbs = wantPattern ? (probs.slice() as F) : null;
-      const seed = seeds.find(patternName, s);
-      if (seed && seed.length !== probsSize) throw new UsageError(`seed at ${patternName} for sequence ${s} has ${seed.length} values, expected ${H}×${span.tokens}×${span.tokens}`);
-      attentionBackward(
-        rowsOf(dZ, qWidth), rowsOf(t.q, qWidth), rowsOf(t.k, kvWidth), rowsOf(t.v, kvWidth), probs, dims,
-        rowsOf(dQ, qWidth), rowsOf(dK, kvWidth), rowsOf(dV, kvWidth), scratch, seed, dProbs,
-      );
-      if (dProbs) hookGrads[s].set(patternName, dProbs);
-    });
+    if (model.fastAttention && !wantPattern && !seeds.has(patternName)) {
+      const f32 = (x: F): Float32Array => x as Float32Array;
+      model.fastAttention.attentionTrainBackward!(f32(dZ), f32(t.q), f32(t.k), f32(t.v), f32(t.probs), spans, { heads: H, kvHeads: Hkv, headDim: dh }, f32(dQ), f32(dK), f32(dV));
+    } else {
+      spans.forEach((span, s) => {
+        const dims = { tokens: span.tokens, heads: H, kvHeads: Hkv, headDim: dh };
+        const rowsOf = (x: F, width: number): F => x.subarray(span.rowStart * width, (span.rowStart + span.tokens) * width) as F;
+        const probsSize = H * span.tokens * span.tokens;
+        const probs = t.probs.subarray(span.probsOffset, span.probsOffset + probsSize) as F;
+        const dProbs = wantPattern ? (probs.slice() as F) : null;
+        const seed = seeds.find(patternName, s);
+        if (seed && seed.length !== probsSize) throw new UsageError(`seed at ${patternName} for sequence ${s} has ${seed.length} values, expected ${H}×${span.tokens}×${span.tokens}`);
+        attentionBackward(
+          rowsOf(dZ, qWidth), rowsOf(t.q, qWidth), rowsOf(t.k, kvWidth), rowsOf(t.v, kvWidth), probs, dims,
+          rowsOf(dQ, qWidth), rowsOf(dK, kvWidth), rowsOf(dV, kvWidth), scratch, seed, dProbs,
+        );
+        if (dProbs) hookGrads[s].set(patternName, dProbs);
+      });
+    }
     visit(hook('attn.hook_q'), dQ, qWidth);
     visit(hook('attn.hook_k'), dK, kvWidth);
     visit(hook('attn.hook_v'), dV, kvWidth);
@@ -197,3 +210,8 @@ export function backward<F extends Floats>(model: GradModel<F>, tape: Tape<F>, r
 }
 
 export type { HookValue };
+
+function sameMasks(a: readonly ArrayLike<number>[] | undefined, b: readonly ArrayLike<number>[] | null): boolean {
+  if (!a || !b || a.length !== b.length) return false;
+  return a.every((mask, s) => mask.length === b[s].length && Array.prototype.every.call(mask, (x: number, t: number) => (x !== 0) === (b[s][t] !== 0)));
+}

@@ -24,14 +24,21 @@ export function crossEntropy(
     }
     let max = -Infinity;
     for (let i = 0; i < vocab; i++) if (logits[base + i] > max) max = logits[base + i];
+    // One exponential per logit: kept in dLogits (when given) and rescaled into the softmax.
     let sum = 0;
-    for (let i = 0; i < vocab; i++) sum += Math.exp(logits[base + i] - max);
-    const logSum = Math.log(sum) + max;
+    if (dLogits) {
+      for (let i = 0; i < vocab; i++) {
+        const e = Math.exp(logits[base + i] - max);
+        dLogits[base + i] = e;
+        sum += e;
+      }
+    } else for (let i = 0; i < vocab; i++) sum += Math.exp(logits[base + i] - max);
     const target = targets[r];
-    total += (logSum - logits[base + target]) * rowWeight[r];
+    total += (Math.log(sum) + max - logits[base + target]) * rowWeight[r];
     if (dLogits) {
       const scale = rowWeight[r] / counted;
-      for (let i = 0; i < vocab; i++) dLogits[base + i] = Math.exp(logits[base + i] - logSum) * scale;
+      const factor = scale / sum;
+      for (let i = 0; i < vocab; i++) dLogits[base + i] *= factor;
       dLogits[base + target] -= scale;
     }
   }

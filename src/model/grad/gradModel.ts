@@ -8,18 +8,23 @@
  * float rounding; `backward.ts` differentiates them.
  *
  * @example
- * const model = new GradModel(layout, params);            // Float32Array (or Float64Array) params
+ * const model = new GradModel(layout, params, backend);   // Float32Array (or Float64Array) params
  * const tape = model.forward([[1, 5, 9, 2]]);
  * const { loss } = model.backward(tape, { lossMasks: [Uint8Array.of(1, 1, 1, 0)], grads });
  */
 import { UsageError } from '../../errors.js';
+import type { LinearBackend } from '../../kernels/types.js';
 import { type HookName, parseLayerHook } from '../hookNames.js';
 import { inverseFrequencies } from '../rope.js';
 import { type AttentionDims, attentionForward } from './attention.js';
 import { type BackwardRequest, type BackwardResult, backward } from './backward.js';
 import { HookValues, type HookValue, type SequenceSpan } from './hookRows.js';
-import { type Floats, type Matmul, jsMatmul } from './matmul.js';
-import { type LayerParams, type LlamaShape, type ParamLayout, type ParamViews, headDim, paramViews, shapeToModelConfig } from './params.js';
+import { type Floats, type Matmul, backendMatmul, jsMatmul } from './matmul.js';
+import type { Checkpoint } from '../checkpoint.js';
+import {
+  type LayerParams, type LlamaShape, type ParamLayout, type ParamViews, headDim, paramLayout, paramViews, paramsFromCheckpoint,
+  shapeFromModelConfig, shapeToModelConfig,
+} from './params.js';
 import { rmsNormForward, scaleByGain } from './rmsNorm.js';
 import { type RopeTables, ropeRotate, ropeTables } from './rope.js';
 import { swigluForward } from './swiglu.js';
@@ -41,6 +46,7 @@ export interface LayerTape<F extends Floats> {
   xhat2: F; //     [R, d]
   n2: F; //        [R, d]        input of gate|up
   gate: F; //      [R, dff]      mlp.hook_pre
+  sigmoid: F; //   [R, dff]      σ(gate)
   up: F; //        [R, dff]
   post: F; //      [R, dff]      mlp.hook_post
   mlpOut: F; //    [R, d]        hook_mlp_out
@@ -56,12 +62,26 @@ export interface Tape<F extends Floats> {
   readonly invFinal: F; //        [R]
   readonly xhatFinal: F; //       [R, d]  ln_final.hook_normalized
   readonly nFinal: F; //          [R, d]  input of lm_head
-  readonly logits: F; //          [R, V]
+  /** [R, V], or [Rh, V] for the rows in `headRows` only (forward with lossMasks). */
+  readonly logits: F;
+  /**
+   * With forward({ lossMasks }): the rows whose logits were computed (the counted positions), and
+   * the masks, which backward() must be given again; else null (logits for every row).
+   */
+  readonly headRows: Int32Array | null;
+  readonly lossMasks: readonly ArrayLike<number>[] | null;
+  /** The lm_head input of the rows that have logits: nFinal, or its `headRows` gathered [Rh, d]. */
+  readonly headInput: F;
 }
 
 export interface GradForwardOptions {
   /** Values added to activations at hook points (an "add" intervention; used to check hook gradients). */
   readonly edits?: readonly HookValue[];
+  /**
+   * Loss masks (as for backward): logits are then computed only at counted positions, which saves
+   * the lm_head products and softmax elsewhere (training). The tape has no full `logits` then.
+   */
+  readonly lossMasks?: readonly ArrayLike<number>[];
 }
 
 /** Reusable named buffers: a forward or backward pass allocates nothing once warmed up. */
@@ -85,16 +105,36 @@ export class GradModel<F extends Floats> {
   readonly views: ParamViews<F>;
   readonly rope: RopeTables;
   readonly work: Workspace<F>;
+  /** The matrix products: the backend's (WebAssembly) for f32 parameters, else TypeScript. */
+  readonly matmul: Matmul;
+  /** The backend's training attention, when it has one and the parameters are f32; else null (TypeScript). */
+  readonly fastAttention: LinearBackend | null;
 
   /**
-   * `params`: the flat parameter array of `layout` (shared, not copied). `matmul`: the products
-   * (jsMatmul by default; training passes the WebAssembly one, see kernels/wasmMatmul.ts).
+   * `params`: the flat parameter array of `layout` (shared, not copied). `backend`: where the
+   * matrix products and attention run (its `matmul` and `attentionTrain*`, see kernels/); without
+   * one, or with float64 parameters, everything runs in plain TypeScript.
    */
-  constructor(readonly layout: ParamLayout, readonly params: F, readonly matmul: Matmul = jsMatmul) {
+  constructor(readonly layout: ParamLayout, readonly params: F, backend?: LinearBackend) {
     this.shape = layout.shape;
+    this.matmul = backend ? backendMatmul(backend) : jsMatmul;
+    this.fastAttention = backend && params instanceof Float32Array && backend.attentionTrainForward && backend.attentionTrainBackward ? backend : null;
     this.views = paramViews(layout, params);
     this.rope = ropeTables(inverseFrequencies(shapeToModelConfig(this.shape)), this.shape.maxPositions);
     this.work = new Workspace<F>((n) => (params instanceof Float64Array ? new Float64Array(n) : new Float32Array(n)) as F);
+  }
+
+  /**
+   * The gradient model of a loaded checkpoint (e.g. `languageModel.checkpoint`), weights widened
+   * to f32 (or float64 with `precision: 'f64'`). Throws ConfigError for architectures the gradient
+   * code does not cover (biases, q/k norms, RoPE scaling, sliding windows).
+   */
+  static fromCheckpoint(checkpoint: Checkpoint, backend?: LinearBackend, precision?: 'f32'): GradModel<Float32Array>;
+  static fromCheckpoint(checkpoint: Checkpoint, backend: LinearBackend | undefined, precision: 'f64'): GradModel<Float64Array>;
+  static fromCheckpoint(checkpoint: Checkpoint, backend?: LinearBackend, precision: 'f32' | 'f64' = 'f32'): GradModel<Float32Array> | GradModel<Float64Array> {
+    const layout = paramLayout(shapeFromModelConfig(checkpoint.config, checkpoint.dir));
+    const params = paramsFromCheckpoint(checkpoint, layout);
+    return precision === 'f64' ? new GradModel(layout, Float64Array.from(params), backend) : new GradModel(layout, params, backend);
   }
 
   /** Runs the sequences (token ids) and keeps the tape for backward(). */
@@ -144,7 +184,7 @@ export class GradModel<F extends Floats> {
         probs: w.get(at('probs'), probsSize), z: w.get(at('z'), R * qWidth), attnOut: w.get(at('attnOut'), R * d),
         residMid: w.get(at('residMid'), R * d),
         inv2: w.get(at('inv2'), R), xhat2: w.get(at('xhat2'), R * d), n2: w.get(at('n2'), R * d),
-        gate: w.get(at('gate'), R * dff), up: w.get(at('up'), R * dff), post: w.get(at('post'), R * dff),
+        gate: w.get(at('gate'), R * dff), sigmoid: w.get(at('sigmoid'), R * dff), up: w.get(at('up'), R * dff), post: w.get(at('post'), R * dff),
         mlpOut: w.get(at('mlpOut'), R * d),
       };
 
@@ -166,7 +206,10 @@ export class GradModel<F extends Floats> {
       edits.addRows(hook('attn.hook_k'), t.k, kvWidth);
       edits.addRows(hook('attn.hook_v'), t.v, kvWidth);
       if (edits.has(hook('attn.hook_pattern'))) throw new UsageError('edits of attn.hook_pattern are not supported by the gradient forward pass');
-      for (const span of spans) {
+      if (this.fastAttention) {
+        const f32 = (x: F): Float32Array => x as Float32Array;
+        this.fastAttention.attentionTrainForward!(f32(t.q), f32(t.k), f32(t.v), spans, { heads: H, kvHeads: Hkv, headDim: dh }, f32(t.probs), f32(t.z));
+      } else for (const span of spans) {
         const dims: AttentionDims = { tokens: span.tokens, heads: H, kvHeads: Hkv, headDim: dh };
         const rowsOf = (x: F, width: number): F => x.subarray(span.rowStart * width, (span.rowStart + span.tokens) * width) as F;
         const probs = t.probs.subarray(span.probsOffset, span.probsOffset + H * span.tokens * span.tokens) as F;
@@ -188,7 +231,7 @@ export class GradModel<F extends Floats> {
         t.up.set(gateUp.subarray(r * 2 * dff + dff, (r + 1) * 2 * dff), r * dff);
       }
       edits.addRows(hook('mlp.hook_pre'), t.gate, dff);
-      swigluForward(t.gate, t.up, t.post, R * dff);
+      swigluForward(t.gate, t.up, t.post, t.sigmoid, R * dff);
       edits.addRows(hook('mlp.hook_post'), t.post, dff);
       mm(t.post, p.down, t.mlpOut, R, d, dff, 'nt');
       edits.addRows(hook('hook_mlp_out'), t.mlpOut, d);
@@ -202,13 +245,22 @@ export class GradModel<F extends Floats> {
     const invFinal = w.get('invFinal', R);
     const xhatFinal = w.get('xhatFinal', R * d);
     const nFinal = w.get('nFinal', R * d);
-    const logits = w.get('logits', R * V);
     rmsNormForward(resid, R, d, this.shape.eps, xhatFinal, invFinal);
     edits.addRows('ln_final.hook_normalized', xhatFinal, d);
     scaleByGain(xhatFinal, this.views.finalNorm, R, d, nFinal);
-    mm(nFinal, this.views.lmHead, logits, R, V, d, 'nt');
+    const lossMasks = options.lossMasks ?? null;
+    const headRows = lossMasks ? countedRows(lossMasks, spans) : null;
+    let headInput = nFinal;
+    if (headRows) {
+      if (edits.has('logits')) throw new UsageError('edits at logits need the full logits: do not pass lossMasks to forward()');
+      headInput = w.get('headInput', headRows.length * d);
+      headRows.forEach((row, i) => headInput.set(nFinal.subarray(row * d, (row + 1) * d), i * d));
+    }
+    const headCount = headRows ? headRows.length : R;
+    const logits = w.get('logits', headCount * V);
+    mm(headInput, this.views.lmHead, logits, headCount, V, d, 'nt');
     edits.addRows('logits', logits, V);
-    return { rows: R, spans, ids, layers, residFinal: resid, invFinal, xhatFinal, nFinal, logits };
+    return { rows: R, spans, ids, layers, residFinal: resid, invFinal, xhatFinal, nFinal, logits, headRows, lossMasks, headInput };
   }
 
   /**
@@ -225,7 +277,10 @@ export class GradModel<F extends Floats> {
     const rowsOf = (x: F, width: number): F => x.slice(span.rowStart * width, (span.rowStart + span.tokens) * width) as F;
     if (name === 'hook_embed') return rowsOf(tape.layers[0]?.residPre ?? tape.residFinal, d);
     if (name === 'ln_final.hook_normalized') return rowsOf(tape.xhatFinal, d);
-    if (name === 'logits') return rowsOf(tape.logits, vocab);
+    if (name === 'logits') {
+      if (tape.headRows) throw new UsageError('this tape has logits only at the loss positions (forward with lossMasks)');
+      return rowsOf(tape.logits, vocab);
+    }
     const parsed = parseLayerHook(name);
     if (!parsed || parsed.layer >= tape.layers.length) throw new UsageError(`unknown hook point ${name}`);
     const t = tape.layers[parsed.layer];
@@ -250,4 +305,19 @@ export class GradModel<F extends Floats> {
   backward(tape: Tape<F>, request: BackwardRequest<F>): BackwardResult<F> {
     return backward(this, tape, request);
   }
+}
+
+/**
+ * The stacked rows whose next-token prediction counts: position t of sequence s with
+ * lossMasks[s][t] ≠ 0 and t + 1 < T, in row order. Throws UsageError on masks of the wrong size.
+ */
+export function countedRows(lossMasks: readonly ArrayLike<number>[], spans: readonly SequenceSpan[]): Int32Array {
+  if (lossMasks.length !== spans.length) throw new UsageError(`${lossMasks.length} loss masks for ${spans.length} sequences`);
+  const rows: number[] = [];
+  spans.forEach((span, s) => {
+    const mask = lossMasks[s];
+    if (mask.length !== span.tokens) throw new UsageError(`loss mask ${s} has ${mask.length} entries, the sequence ${span.tokens} tokens`);
+    for (let t = 0; t + 1 < span.tokens; t++) if (mask[t] !== 0) rows.push(span.rowStart + t);
+  });
+  return Int32Array.from(rows);
 }

@@ -17,8 +17,7 @@ import { layerHook } from '../../model/hookNames.js';
 import type { LanguageModel } from '../../model/languageModel.js';
 import { GradModel } from '../../model/grad/gradModel.js';
 import type { HookValue } from '../../model/grad/hookRows.js';
-import { backendMatmul } from '../../model/grad/matmul.js';
-import { headDim, paramLayout, paramsFromCheckpoint, shapeFromModelConfig } from '../../model/grad/params.js';
+import { headDim } from '../../model/grad/params.js';
 
 export interface AttributionEstimates {
   readonly layers: number;
@@ -36,12 +35,11 @@ export interface AttributionEstimates {
 
 /**
  * A float32 gradient model holding `model`'s weights (read again from its checkpoint, widened to f32)
- * and computing its products on `model`'s backend. Throws ConfigError for architectures the gradient
- * code does not support (biases, q/k norms, RoPE scaling, sliding windows).
+ * and computing on `model`'s backend. Throws ConfigError for architectures the gradient code does
+ * not support (biases, q/k norms, RoPE scaling, sliding windows).
  */
 export function gradModelOf(model: LanguageModel): GradModel<Float32Array> {
-  const layout = paramLayout(shapeFromModelConfig(model.config, `${model.checkpoint.dir}/config.json`));
-  return new GradModel(layout, paramsFromCheckpoint(model.checkpoint, layout), backendMatmul(model.backend));
+  return GradModel.fromCheckpoint(model.checkpoint, model.backend);
 }
 
 /**

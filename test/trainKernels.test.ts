@@ -1,10 +1,16 @@
-/** The WebAssembly f32 products of training (A·Bᵀ, A·B, Aᵀ·B) against a plain triple loop. */
+/**
+ * The WebAssembly kernels of training: the f32 products (A·Bᵀ, A·B, Aᵀ·B) against a plain triple
+ * loop, and a whole forward + backward on them (products and attention) against the float64
+ * TypeScript path.
+ */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { enableRelaxedSimd } from '../src/kernels/wasmAbi.js';
 import { WasmBackend } from '../src/kernels/wasmBackend.js';
 import type { MatmulForm } from '../src/kernels/types.js';
+import { GradModel } from '../src/model/grad/gradModel.js';
 import { backendMatmul } from '../src/model/grad/matmul.js';
+import { initParams, paramLayout } from '../src/model/grad/params.js';
 import { seededRandom } from '../src/random.js';
 
 function reference(a: Float32Array, b: Float32Array, m: number, n: number, k: number, form: MatmulForm): Float64Array {
@@ -47,6 +53,36 @@ for (const simd of ['plain', 'relaxed'] as const) {
           }
         });
       }
+
+      test('forward + backward on the kernels equal the float64 TypeScript path within f32 rounding', () => {
+        const layout = paramLayout({ d: 32, layers: 2, heads: 4, kvHeads: 2, dff: 40, vocab: 50, tied: false, maxPositions: 64, ropeTheta: 10000, eps: 1e-5 });
+        const params = initParams(layout, 9, 0.2);
+        const random = seededRandom(10);
+        const sequences = [37, 5, 60, 1].map((n) => Array.from({ length: n }, () => Math.floor(random() * 50)));
+        const masks = sequences.map((ids) => new Uint8Array(ids.length).fill(1));
+        const fast = new GradModel(layout, params, backend);
+        assert.ok(fast.fastAttention, 'attention runs on the kernels');
+        const exact = new GradModel(layout, Float64Array.from(params));
+        const hooks = ['blocks.*.attn.hook_z', 'blocks.0.hook_resid_pre'];
+        const gradsFast = new Float32Array(layout.size);
+        const gradsExact = new Float64Array(layout.size);
+        const a = fast.backward(fast.forward(sequences), { lossMasks: masks, grads: gradsFast, hooks });
+        const b = exact.backward(exact.forward(sequences), { lossMasks: masks, grads: gradsExact, hooks });
+        assert.ok(Math.abs((a.loss as number) - (b.loss as number)) < 1e-5, `loss ${a.loss} vs ${b.loss}`);
+        const close = (what: string, x: ArrayLike<number>, y: ArrayLike<number>): void => {
+          let diff = 0;
+          let norm = 0;
+          for (let i = 0; i < y.length; i++) {
+            diff += (x[i] - y[i]) ** 2;
+            norm += y[i] ** 2;
+          }
+          assert.ok(Math.sqrt(diff) <= 1e-4 * Math.sqrt(norm), `${what}: relative L2 error ${Math.sqrt(diff / norm)}`);
+        };
+        for (const t of layout.tensors) close(t.name, gradsFast.subarray(t.offset, t.offset + t.size), gradsExact.subarray(t.offset, t.offset + t.size));
+        for (let s = 0; s < sequences.length; s++) {
+          for (const [name, grad] of b.hookGrads[s]) close(`${name} (sequence ${s})`, a.hookGrads[s].get(name)!, grad);
+        }
+      });
 
       test('backendMatmul routes f32 to the kernels, float64 to TypeScript', () => {
         const mm = backendMatmul(backend);
