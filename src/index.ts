@@ -24,6 +24,7 @@ export { runComponents, type ComponentsRunOptions, type ComponentsRunResult } fr
 export { circuitInterventions, equivalentVectors, randomCircuit, readCircuit, runCircuits, runSublayers, type Circuit, type CircuitSettings } from './pipeline/circuits/index.js';
 export { createJudge, type CreateJudgeOptions, type JudgeKind } from './judge/createJudge.js';
 export type { CountingJudge, EmotionJudge, JudgeItem, JudgeOptions, JudgeStats, JudgeVerdict } from './judge/judge.js';
+export { readAttribution, runAttribution, type AttributionFile, type AttributionRunOptions, type AttributionRunResult } from './pipeline/attribution/attributionRun.js';
 export { GradModel, type Tape } from './model/grad/gradModel.js';
 export type { BackwardRequest, BackwardResult } from './model/grad/backward.js';
 export type { HookValue } from './model/grad/hookRows.js';

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** The `emotion-circuits` command line: one sub-command per file under commands/. */
 import { EmotionCircuitsError } from '../errors.js';
+import { ATTRIBUTE_USAGE, runAttributeCommand } from './commands/attribute.js';
 import { COMPONENTS_USAGE, runComponentsCommand } from './commands/components.js';
 import { DIRECTIONS_USAGE, runDirectionsCommand } from './commands/directions.js';
 import { EXPORT_USAGE, runExportCommand } from './commands/export.js';
@@ -33,6 +34,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; usage: 
   runs: { run: runRunsCommand, usage: RUNS_USAGE },
   report: { run: runReportCommand, usage: REPORT_USAGE },
   'train-organism': { run: runTrainOrganismCommand, usage: TRAIN_ORGANISM_USAGE },
+  attribute: { run: runAttributeCommand, usage: ATTRIBUTE_USAGE },
 };
 
 function usage(): string {

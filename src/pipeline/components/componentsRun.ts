@@ -121,7 +121,7 @@ function globalTopHeads(stats: UnitStatistics, e: number, count: number): Array<
 }
 
 /** Re-tokenizes the run's prompts and returns the held-out ones used for validation. */
-function validationPrompts(manifest: Manifest, store: ActivationStore, perEmotion: number): ValidationPrompts {
+export function validationPrompts(manifest: Manifest, store: ActivationStore, perEmotion: number): ValidationPrompts {
   const prompts = rebuildRunPrompts(manifest, store);
   const test = prompts.filter((p) => p.sample.split === 'test');
   const instructed = Object.fromEntries(EMOTIONS.map((emotion) => [emotion, test.filter((p) => p.sample.emotion === emotion).slice(0, perEmotion).map((p) => [...p.ids])]));
