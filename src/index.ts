@@ -21,3 +21,4 @@ export { EMOTIONS, VALENCES, type Emotion, type Valence } from './emotions.js';
 export { loadSev, parseSevJsonl, type SevItem } from './pipeline/stimuli/sev.js';
 export { runDirections, type DirectionsRunOptions, type DirectionsRunResult } from './pipeline/directions/directionsRun.js';
 export { runComponents, type ComponentsRunOptions, type ComponentsRunResult } from './pipeline/components/componentsRun.js';
+export { circuitInterventions, equivalentVectors, randomCircuit, readCircuit, runCircuits, runSublayers, type Circuit, type CircuitSettings } from './pipeline/circuits/index.js';

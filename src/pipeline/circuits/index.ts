@@ -9,7 +9,7 @@ export {
 } from './circuit.js';
 export { runCircuits, type CircuitsRunOptions, type CircuitsRunResult } from './circuitsRun.js';
 export {
-  circuitInterventions, equivalentInterventions, equivalentVectors, randomCircuit, type EquivalentVectors, type OutputProjections,
+  circuitInterventions, equivalentInterventions, equivalentVectors, randomCircuit, readEquivalentVectors, type EquivalentVectors, type OutputProjections,
 } from './modulation.js';
 export { readSublayers, runSublayers, SUBLAYERS_FILE, type SublayersFile, type SublayersRunOptions, type SublayersRunResult } from '../sublayers/sublayersRun.js';
 export { DEFAULT_ALPHAS, sublayerInfluence, sublayerWeights, siteScales, type Sublayer } from '../sublayers/sublayerInfluence.js';

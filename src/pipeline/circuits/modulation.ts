@@ -13,6 +13,7 @@
 import type { Intervention } from '../../interventions/intervention.js';
 import type { ModelConfig } from '../../model/config.js';
 import { layerHook } from '../../model/hookNames.js';
+import { SafetensorsReader } from '../../model/safetensors.js';
 import { seededRandom, shuffleInPlace } from '../../random.js';
 import { diffVector, type DiffVectors } from '../components/diffVectors.js';
 import type { Circuit, CircuitUnit } from './circuit.js';
@@ -111,4 +112,15 @@ export function equivalentInterventions(vectors: EquivalentVectors): Interventio
     if (mlp.some((x) => x !== 0)) out.push({ hook: layerHook(l, 'hook_mlp_out'), op: 'add', vector: Array.from(mlp), positions: 'last' });
   }
   return out;
+}
+
+/** Reads `circuits/{emotion}.safetensors` (the pair runCircuits wrote at the circuit's λ). */
+export function readEquivalentVectors(file: string): EquivalentVectors {
+  const reader = SafetensorsReader.open(file);
+  try {
+    const [layers, width] = reader.info('attn_out').shape;
+    return { layers, width, attnOut: reader.readF32('attn_out'), mlpOut: reader.readF32('mlp_out') };
+  } finally {
+    reader.close();
+  }
 }
