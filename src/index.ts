@@ -22,3 +22,13 @@ export { loadSev, parseSevJsonl, type SevItem } from './pipeline/stimuli/sev.js'
 export { runDirections, type DirectionsRunOptions, type DirectionsRunResult } from './pipeline/directions/directionsRun.js';
 export { runComponents, type ComponentsRunOptions, type ComponentsRunResult } from './pipeline/components/componentsRun.js';
 export { circuitInterventions, equivalentVectors, randomCircuit, readCircuit, runCircuits, runSublayers, type Circuit, type CircuitSettings } from './pipeline/circuits/index.js';
+export { createJudge, type CreateJudgeOptions, type JudgeKind } from './judge/createJudge.js';
+export type { CountingJudge, EmotionJudge, JudgeItem, JudgeOptions, JudgeStats, JudgeVerdict } from './judge/judge.js';
+export { defaultArm, armInterventions, armPromptKind, ARM_METHODS, type ArmMethod, type ArmSpec, type ArmResources } from './pipeline/control/arms.js';
+export { DEFAULT_DECODING, type DecodingSettings } from './pipeline/control/decoding.js';
+export { steeringLayers, DEFAULT_STEERING_BAND, DEFAULT_STEERING_ALPHA, type DepthBand } from './pipeline/control/directionSteering.js';
+export { SteeringSession, type SteerRequest, type SteerResult } from './pipeline/control/steer.js';
+export { runEvaluation, DEFAULT_ARMS, type EvaluationReport, type EvaluationRunOptions } from './pipeline/evaluation/evaluationRun.js';
+export { runSweep, type SweepOptions, type SweepFile } from './pipeline/evaluation/sweep.js';
+export { runDiscover, type DiscoverOptions, type DiscoverResult } from './pipeline/discover/discover.js';
+export { perSequenceHooks } from './interventions/perSequence.js';

@@ -6,6 +6,7 @@ import { DIRECTIONS_USAGE, runDirectionsCommand } from './commands/directions.js
 import { DISCOVER_USAGE, runDiscoverCommand } from './commands/discover.js';
 import { EVALUATE_USAGE, runEvaluateCommand, runSweepCommand, SWEEP_USAGE } from './commands/evaluate.js';
 import { GENERATE_USAGE, runGenerateCommand } from './commands/generate.js';
+import { JUDGE_USAGE, runJudgeCommand } from './commands/judge.js';
 import { runStartCommand, START_USAGE } from './commands/start.js';
 import { runSteerCommand, STEER_USAGE } from './commands/steer.js';
 import { runTraceCommand, TRACE_USAGE } from './commands/trace.js';
@@ -20,6 +21,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; usage: 
   steer: { run: runSteerCommand, usage: STEER_USAGE },
   evaluate: { run: runEvaluateCommand, usage: EVALUATE_USAGE },
   sweep: { run: runSweepCommand, usage: SWEEP_USAGE },
+  judge: { run: runJudgeCommand, usage: JUDGE_USAGE },
 };
 
 function usage(): string {

@@ -7,7 +7,7 @@
  * - negation: a cue within {@link NEGATION_SCOPE} words after "not", "never", "n't"… adds nothing
  *   ("not happy" is no happiness), up to the next comma or sentence end;
  * - intensifiers ("very", "so") and diminishers ("a bit") multiply the next cue within two words;
- *   a cue in CAPITALS counts 1.5×, a stretched one ("happyyy") 1.3×;
+ *   a cue (or intensifier) in CAPITALS counts 1.5×, a stretched cue ("happyyy") 1.3×;
  * - exclamation marks raise every cue of their sentence (1 + 0.3 per "!", up to three);
  * - a question adds surprise (curiosity, disbelief), more for "??" and "?!";
  * - a sentence with no cue but three or more words in CAPITALS is shouting: a little anger.
@@ -63,8 +63,9 @@ function zeroEvidence(): Record<Emotion, number> {
   return Object.fromEntries(EMOTIONS.map((e) => [e, 0])) as Record<Emotion, number>;
 }
 
-function readSentence(sentence: Sentence, evidence: Record<Emotion, number>, counted: CountedCue[]): void {
+function readSentence(sentence: Sentence, evidence: Record<Emotion, number>, countedCues: CountedCue[]): void {
   const tokens = sentence.tokens;
+  const counted: CountedCue[] = [];
   const local = zeroEvidence();
   let negationWordsLeft = 0;
   let modifier = 1;
@@ -83,7 +84,8 @@ function readSentence(sentence: Sentence, evidence: Record<Emotion, number>, cou
     if (match?.kind === 'negator') {
       negationWordsLeft = NEGATION_SCOPE + 1;
     } else if (match?.kind === 'modifier') {
-      modifier = Math.min(BUILTIN_RULES.maxModifier, (modifierWordsLeft > 0 ? modifier : 1) * match.factor);
+      const shout = token.shouted && match.factor > 1 ? BUILTIN_RULES.shoutFactor : 1;
+      modifier = Math.min(BUILTIN_RULES.maxModifier, (modifierWordsLeft > 0 ? modifier : 1) * match.factor * shout);
       modifierWordsLeft = 2 + match.length;
     } else if (match?.kind === 'cue') {
       // A phrase that holds its own negator ("can't wait") is never itself negated.
@@ -107,6 +109,7 @@ function readSentence(sentence: Sentence, evidence: Record<Emotion, number>, cou
   const boost = 1 + BUILTIN_RULES.exclamationBoost * exclamations;
   if (EMOTIONS.every((e) => local[e] === 0) && tokens.filter((t) => t.shouted).length >= 3) local.anger += BUILTIN_RULES.shoutingAnger;
   for (const emotion of EMOTIONS) evidence[emotion] += local[emotion] * boost;
+  for (const cue of counted) countedCues.push({ ...cue, added: cue.added * boost });
   if (sentence.questions > 0) {
     evidence.surprise += BUILTIN_RULES.questionSurprise * (sentence.questions > 1 ? 1.5 : 1);
     if (sentence.exclamations > 0) evidence.surprise += BUILTIN_RULES.interrobangSurprise;

@@ -103,8 +103,6 @@ export function splitSentences(tokens: readonly TextToken[]): Sentence[] {
     const token = tokens[i];
     const isEnd = token.kind === 'punct' && (token.text === '!' || token.text === '?' || token.text === '.');
     if (!isEnd) {
-      // A word after closing punctuation starts the next sentence.
-      if (exclamations + questions > 0) close();
       current.push(token);
       continue;
     }
