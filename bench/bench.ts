@@ -4,7 +4,7 @@
  * eager when `import torch` works, and a Llama-3.2-3B-shaped bf16 model (> 4 GiB of f32 weights)
  * to show that models beyond wasm32's 4 GiB load and run. Writes bench/results/latest.json.
  *
- *   node --expose-gc dist/bench/bench.js [--quick] [--only gemm|model|3b|torch|heads|train] [--threads N]
+ *   node --expose-gc dist/bench/bench.js [--quick] [--only gemm|model|3b|torch|heads|train|batch] [--threads N]
  *
  * `train`: training tokens/s of the organism's shapes (bench/train.ts), with PyTorch unless --quick.
  *
@@ -21,6 +21,7 @@ import { createBackend } from '../src/kernels/index.js';
 import { enableRelaxedSimd } from '../src/kernels/wasmAbi.js';
 import { KVCache } from '../src/model/kvCache.js';
 import { LanguageModel } from '../src/model/languageModel.js';
+import { benchBatchGeneration } from './batchGeneration.js';
 import { benchHeadAttribution } from './headAttribution.js';
 import { benchTrain } from './train.js';
 import { benchGemm, type GemmResult, type GemmShape } from './gemm.js';
@@ -232,8 +233,9 @@ async function main(): Promise<void> {
   }
   const quick = process.argv.includes('--quick');
   const only = flag('--only');
-  if (only && !['gemm', 'model', '3b', 'torch', 'heads', 'train'].includes(only)) throw new Error(`--only must be gemm, model, 3b, torch, heads or train, got ${only}`);
-  const want = (part: 'gemm' | 'model' | '3b' | 'torch' | 'heads' | 'train'): boolean => (only ? only === part : !(quick && (part === '3b' || part === 'torch')));
+  const PARTS = ['gemm', 'model', '3b', 'torch', 'heads', 'train', 'batch'] as const;
+  if (only && !(PARTS as readonly string[]).includes(only)) throw new Error(`--only must be one of ${PARTS.join(', ')}, got ${only}`);
+  const want = (part: (typeof PARTS)[number]): boolean => (only ? only === part : !(quick && (part === '3b' || part === 'torch')));
 
   const results: Record<string, unknown> = {
     date: new Date().toISOString(),
@@ -377,6 +379,28 @@ async function main(): Promise<void> {
       ];
     }));
     console.log('');
+  }
+
+  // Batched generation: decode tokens/s at batch 1, 16, 32 as a share of prefill tokens/s.
+  if (want('batch')) {
+    const dir = writeSyntheticModel(null, shape05, { dtype: 'bf16', seed: SEED });
+    const backend = await createBackend({ threads, backend: 'wasm' });
+    const model = await LanguageModel.load(dir, { backend });
+    try {
+      const r = benchBatchGeneration(model);
+      results.batchGeneration = r;
+      console.log(`Batched generation  random Qwen2.5-0.5B shape, bf16, ${r.rows[0].promptTokens}-token prompts, ${r.rows[0].newTokensPerSequence} new tokens each, greedy + repetition penalty + 3-gram ban, ${threads} threads`);
+      console.log(`prefill ceiling (one 128-token prompt): ${fmt(r.prefillTokensPerS)} tok/s`);
+      table(['batch', 'decode tok/s', 'share of prefill', 'target'], r.rows.map((row) => [
+        row.batch, fmt(row.decodeTokensPerS), `${fmt(100 * row.shareOfPrefill, 0)} %`, row.batch === 32 ? `≥ 70 %: ${verdict(row.shareOfPrefill >= 0.7)}` : '',
+      ]));
+      const { profile } = r;
+      console.log(`one decode step of ${profile.batch} sequences: ${fmt(profile.stepMs, 1)} ms = ${Object.entries(profile.parts).map(([k, ms]) => `${k} ${fmt(ms, 1)} ms (${fmt((100 * ms) / profile.stepMs, 0)} %)`).join(', ')}`);
+      console.log('');
+    } finally {
+      await model.dispose();
+      await backend.dispose();
+    }
   }
 
   // 5. A 3B-shaped bf16 model: > 4 GiB of f32 weights must load and run in 24 GB.

@@ -43,3 +43,11 @@ export { trainBpe, tokenizerJson, type BpeModel, type BpeTrainOptions } from './
 export { generateCorpus, organismSev, type CorpusExample, type CorpusOptions, type OrganismSevKind } from './organism/corpus/generator.js';
 export { buildDataset, encodeConversation } from './organism/dataset.js';
 export { trainOrganism, type TrainOrganismOptions, type TrainOrganismResult } from './organism/trainOrganism.js';
+export { defaultArm, armInterventions, armPromptKind, ARM_METHODS, type ArmMethod, type ArmSpec, type ArmResources } from './pipeline/control/arms.js';
+export { DEFAULT_DECODING, type DecodingSettings } from './pipeline/control/decoding.js';
+export { steeringLayers, DEFAULT_STEERING_BAND, DEFAULT_STEERING_ALPHA, type DepthBand } from './pipeline/control/directionSteering.js';
+export { SteeringSession, type SteerRequest, type SteerResult } from './pipeline/control/steer.js';
+export { runEvaluation, DEFAULT_ARMS, type EvaluationReport, type EvaluationRunOptions } from './pipeline/evaluation/evaluationRun.js';
+export { runSweep, type SweepOptions, type SweepFile } from './pipeline/evaluation/sweep.js';
+export { runDiscover, type DiscoverOptions, type DiscoverResult } from './pipeline/discover/discover.js';
+export { perSequenceHooks } from './interventions/perSequence.js';

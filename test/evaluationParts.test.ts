@@ -76,6 +76,9 @@ test('fluency metrics on hand-made texts', () => {
     { text: 'one two three four', newTokens: 4, stopReason: 'stop-token', nll: 2, nllTokens: 4 },
   ]);
   assert.equal(summary.texts, 2);
+  assert.equal(summary.distinct1, (3 / 7 + 1) / 2); // per text: 3 distinct of 7 words; 4 of 4
+  assert.equal(summary.distinct2, (3 / 6 + 1) / 2); // ab bc ca ab bc ca; 3 of 3
+
   assert.ok(Math.abs(summary.perplexity! - Math.exp(12 / 14)) < 1e-12);
   assert.equal(summary.repeatedWord3gramShare, (2 / 5 + 0) / 2);
   assert.equal(summary.hitTokenLimitShare, 0.5);

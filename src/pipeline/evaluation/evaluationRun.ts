@@ -94,7 +94,7 @@ export const EVALUATION_DEFINITIONS: Record<string, string> = {
   interval: 'percentile bootstrap over prompts (emotion × scenario × valence; a random arm\'s draws on one prompt are resampled together)',
   prompts: 'test split; uninstructed prompt for every arm except prompting (instructed prompt)',
   perplexity: 'exp(mean NLL per new token) of each text under the unsteered model given the prompt its arm used',
-  distinct: 'distinct word n-grams / all word n-grams over the arm\'s distinct texts',
+  distinct: 'mean over the arm\'s distinct texts of (distinct word n-grams / word n-grams) within each text',
   repeatedWord3gramShare: 'mean over texts of the share of word 3-grams repeating an earlier one in the same text (token 3-grams cannot repeat under the 3-gram ban)',
   hitTokenLimitShare: 'share of texts that stopped at maxNewTokens',
 };

@@ -95,6 +95,7 @@ export interface FluencySummary {
   readonly texts: number;
   /** Per-token perplexity of the texts under the unsteered model, given each text's own prompt. */
   readonly perplexity: number | null;
+  /** Mean over texts of each text's distinct-n (per text, so arms with more texts stay comparable). */
   readonly distinct1: number | null;
   readonly distinct2: number | null;
   /** Mean over texts of the share of word 3-grams that repeat an earlier one in the same text. */
@@ -106,13 +107,16 @@ export interface FluencySummary {
 
 export function fluencySummary(generations: ReadonlyArray<{ text: string; newTokens: number; stopReason: string; nll: number; nllTokens: number }>): FluencySummary {
   const n = generations.length;
-  const repeats = generations.map((g) => repeatedNgramShare(g.text, 3)).filter((x): x is number => x !== null);
+  const meanOverTexts = (metric: (text: string) => number | null): number | null => {
+    const values = generations.map((g) => metric(g.text)).filter((x): x is number => x !== null);
+    return values.length === 0 ? null : values.reduce((a, b) => a + b, 0) / values.length;
+  };
   return {
     texts: n,
     perplexity: perplexity(generations.map((g) => ({ nll: g.nll, tokens: g.nllTokens }))),
-    distinct1: distinctN(generations.map((g) => g.text), 1),
-    distinct2: distinctN(generations.map((g) => g.text), 2),
-    repeatedWord3gramShare: repeats.length === 0 ? null : repeats.reduce((a, b) => a + b, 0) / repeats.length,
+    distinct1: meanOverTexts((text) => distinctN([text], 1)),
+    distinct2: meanOverTexts((text) => distinctN([text], 2)),
+    repeatedWord3gramShare: meanOverTexts((text) => repeatedNgramShare(text, 3)),
     hitTokenLimitShare: n === 0 ? null : generations.filter((g) => g.stopReason === 'length').length / n,
     meanNewTokens: n === 0 ? null : generations.reduce((s, g) => s + g.newTokens, 0) / n,
   };

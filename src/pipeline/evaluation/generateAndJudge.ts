@@ -61,7 +61,9 @@ export async function generateAndJudge(plan: readonly PlanItem[], options: Gener
 
   // Texts already generated, by generation key (any judge).
   const logged = new Map<string, TextFields>();
-  for (const r of log.records()) logged.set(r.generationKey, r);
+  for (const r of log.records()) {
+    logged.set(r.generationKey, { prompt: r.prompt, text: r.text, newTokens: r.newTokens, stopReason: r.stopReason, nll: r.nll, nllTokens: r.nllTokens });
+  }
   const pending = plan.filter((item) => log.get(item.key)?.judge !== judge.name);
   progress(plan.length - pending.length);
 
