@@ -9,3 +9,4 @@ export { packA, packB } from './pack';
 export { gemm } from './gemm';
 export { attention } from './attention';
 export { siluMul } from './elementwise';
+export { quantizePackB, quantizeRows, gemvI8, gemmI8 } from './int8';
