@@ -14,6 +14,7 @@ import { WasmBackend } from '../src/kernels/wasmBackend.js';
 import type { LinearBackend } from '../src/kernels/types.js';
 import { KVCache } from '../src/model/kvCache.js';
 import { LanguageModel } from '../src/model/languageModel.js';
+import { klDivergenceFromLogits } from '../src/model/logitDivergence.js';
 import { argmax } from '../src/model/sampling.js';
 import { compare } from './helpers/compare.js';
 import { SHARED_DIR, SHARED_SKIP_MESSAGE, sharedPath } from './helpers/shared.js';
@@ -38,21 +39,12 @@ function readCases(fixture: string): FixtureCase[] {
   return JSON.parse(readFileSync(sharedPath('fixtures', fixture, 'cases.json'), 'utf8')) as FixtureCase[];
 }
 
-/** KL(softmax(p) ‖ softmax(q)) in nats, in f64. */
-function klFromLogits(p: Float32Array, q: Float32Array): number {
-  const logSoftmax = (l: Float32Array): Float64Array => {
-    let max = -Infinity;
-    for (const v of l) max = Math.max(max, v);
-    let sum = 0;
-    for (const v of l) sum += Math.exp(v - max);
-    const z = max + Math.log(sum);
-    return Float64Array.from(l, (v) => v - z);
-  };
-  const lp = logSoftmax(p), lq = logSoftmax(q);
-  let kl = 0;
-  for (let i = 0; i < lp.length; i++) kl += Math.exp(lp[i]) * (lp[i] - lq[i]);
-  return kl;
-}
+test('klDivergenceFromLogits: zero for equal distributions, the closed form for two tokens', () => {
+  assert.equal(klDivergenceFromLogits([1, 2, 3], [11, 12, 13]), 0);
+  // p = (1/2, 1/2), q = (e^1, 1)/(e + 1): KL = ½ ln(½ / q0) + ½ ln(½ / q1).
+  const q0 = Math.E / (Math.E + 1), q1 = 1 / (Math.E + 1);
+  assert.ok(Math.abs(klDivergenceFromLogits([0, 0], [1, 0]) - (0.5 * Math.log(0.5 / q0) + 0.5 * Math.log(0.5 / q1))) < 1e-12);
+});
 
 describe('int8 weights: fidelity on the fixture models', { skip: SHARED_DIR ? false : SHARED_SKIP_MESSAGE }, () => {
   let backend: LinearBackend;
@@ -75,7 +67,7 @@ describe('int8 weights: fidelity on the fixture models', { skip: SHARED_DIR ? fa
           const a = stored.run(c.ids).logits!.data;
           const b = int8.run(c.ids).logits!.data;
           for (let t = 0; t < c.ids.length; t++) {
-            const kl = klFromLogits(a.subarray(t * V, (t + 1) * V), b.subarray(t * V, (t + 1) * V));
+            const kl = klDivergenceFromLogits(a.subarray(t * V, (t + 1) * V), b.subarray(t * V, (t + 1) * V));
             assert.ok(kl >= 0 && kl <= maxKl, `${fixture}/${c.name} position ${t}: KL ${kl} > ${maxKl}`);
             klSum += kl;
             positions++;
@@ -119,7 +111,7 @@ describe('int8 weights: fidelity on the fixture models', { skip: SHARED_DIR ? fa
           ids.push(cached.ids[s]);
         }
       }
-      // Near-ties are rare: most greedy tokens agree (measured 115 of 180 before the first divergence).
+      // Near-ties are rare: most greedy tokens agree (measured 100 of 180 before the first divergences, 2 of 6 cases entirely).
       assert.ok(agreeing >= total / 2, `only ${agreeing} of ${total} greedy tokens agree before the first divergence`);
     } finally {
       await stored.dispose();
