@@ -4,12 +4,15 @@
  * memory on the 0.5B shape (GEMM/GEMV, prefill/decode tokens/s and peak RSS with int8, bf16 and
  * f32 weights). Fidelity needs EMOTION_CIRCUITS_SHARED (the fixtures); it is skipped without it.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import * as path from 'node:path';
 import { createBackend } from '../src/kernels/index.js';
 import { LanguageModel } from '../src/model/languageModel.js';
 import { klDivergenceFromLogits } from '../src/model/logitDivergence.js';
 import type { WeightsMode } from '../src/model/weights.js';
+import { DIRECTION_SITES, DIRECTIONS_FILE, readDirections, type DirectionSet } from '../src/pipeline/directions/directionSet.js';
+import { runDirections } from '../src/pipeline/directions/directionsRun.js';
 import { benchGemm, type GemmShape } from './gemm.js';
 
 /** What bench.ts hands this part: its printing helpers and a child-process model run. */
@@ -86,6 +89,44 @@ export async function int8Fidelity(sharedDir: string, threads: number): Promise<
   return rows;
 }
 
+/**
+ * Emotion directions of a TinyStories-656K run (SEV, `limit` scenarios per theme) with int8 and with
+ * stored weights: per site, the smallest cosine over emotions at each layer.
+ */
+export async function int8DirectionCosines(sharedDir: string, limit: number): Promise<Record<string, number[]>> {
+  const model = path.join(sharedDir, 'models', 'tinystories-656k');
+  const sets: Partial<Record<WeightsMode, DirectionSet>> = {};
+  for (const weights of ['stored', 'int8'] as const) {
+    const out = mkdtempSync(path.join(os.tmpdir(), `emotion-circuits-int8-directions-${weights}-`));
+    try {
+      const result = await runDirections({ model, dataset: 'sev', out, limit, permutations: 2, weights });
+      sets[weights] = readDirections(path.join(result.runDir, DIRECTIONS_FILE));
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }
+  const cosines: Record<string, number[]> = {};
+  for (const site of DIRECTION_SITES) {
+    const a = sets.stored![site], b = sets.int8![site];
+    const emotions = a.directions.length / (a.layers * a.width);
+    cosines[site] = Array.from({ length: a.layers }, (_, l) => {
+      let min = 1;
+      for (let e = 0; e < emotions; e++) {
+        const at = (e * a.layers + l) * a.width;
+        let dot = 0, na = 0, nb = 0;
+        for (let i = 0; i < a.width; i++) {
+          dot += a.directions[at + i] * b.directions[at + i];
+          na += a.directions[at + i] ** 2;
+          nb += b.directions[at + i] ** 2;
+        }
+        min = Math.min(min, dot / Math.sqrt(na * nb));
+      }
+      return min;
+    });
+  }
+  return cosines;
+}
+
 /** Runs the int8 part; returns what goes into latest.json. */
 export async function benchInt8(context: Int8BenchContext): Promise<Record<string, unknown>> {
   const { threads, table, fmt } = context;
@@ -100,6 +141,12 @@ export async function benchInt8(context: Int8BenchContext): Promise<Record<strin
       `${r.greedyAgree}/${r.greedyTotal}`, fmt(r.int8Bytes / r.storedBytes, 3),
     ]));
     console.log('(greedy agree: tokens before the first divergence, summed over cases)\n');
+    const limit = 4;
+    const cosines = await int8DirectionCosines(sharedDir, limit);
+    results.directionCosines = cosines;
+    console.log(`int8 directions  TinyStories-656K, SEV (${limit} scenarios per theme): smallest cosine over emotions, int8 vs stored, per layer (target ≥ 0.999)`);
+    table(['site', ...cosines.attn.map((_, l) => `layer ${l}`)], Object.entries(cosines).map(([site, values]) => [site, ...values.map((c) => c.toFixed(5))]));
+    console.log('');
   } else {
     console.log('int8 fidelity: EMOTION_CIRCUITS_SHARED is not set (the fixtures live there); skipped\n');
   }
