@@ -5,7 +5,9 @@
  * recompute, and a quarter of the weight bytes. Figures: `npm run bench -- --only int8`.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { compileInterventions } from '../src/interventions/compile.js';
 import { parseInterventions } from '../src/interventions/intervention.js';
@@ -178,5 +180,19 @@ describe('int8 weights: fidelity on the fixture models', { skip: SHARED_DIR ? fa
       await stored.dispose();
       await int8.dispose();
     }
+  });
+
+  test('the CLI takes --weights int8 (generate) and rejects other values', () => {
+    const cli = join(process.cwd(), 'dist', 'src', 'cli', 'main.js');
+    const run = (args: string[]): { status: number | null; stdout: string; stderr: string } => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
+    const c = readCases('tinystories-656k')[2] as FixtureCase & { text: string; greedy_text: string };
+    const model = sharedPath('models', 'tinystories-656k');
+    const int8 = run(['generate', '--model', model, '--prompt', c.text, '--max-new-tokens', '30', '--weights', 'int8']);
+    assert.equal(int8.status, 0, int8.stderr);
+    // This case's 30 greedy tokens agree under int8 weights (the near-tie test above covers the others).
+    assert.equal(int8.stdout, c.greedy_text + '\n');
+    const bad = run(['generate', '--model', model, '--prompt', c.text, '--weights', 'int4']);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /generate: --weights expects stored or int8, got "int4"/);
   });
 });
