@@ -59,7 +59,15 @@ export function quantizePackB(src: usize, rows: i32, k: i32, dst: usize, scales:
     if (scale == 0) continue;
     const lane = r & 7;
     const base = dst + <usize>(r >> 3) * <usize>kp * 8 + <usize>((lane >> 2) << 4) + <usize>((lane & 3) << 2);
-    for (let c = 0; c < k; c++) {
+    // Whole quads: 4 values divided, rounded and narrowed to int8 together (the same f32 steps).
+    const sv = f32x4.splat(scale);
+    let c = 0;
+    for (; c + 4 <= k; c += 4) {
+      const q = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.div(v128.load(row + (<usize>c << 2)), sv)));
+      const q16 = i16x8.narrow_i32x4_s(q, q);
+      v128.store_lane<i32>(base + (<usize>(c >> 2) << 5), i8x16.narrow_i16x8_s(q16, q16), 0);
+    }
+    for (; c < k; c++) {
       const q = <i32>nearest<f32>(load<f32>(row + (<usize>c << 2)) / scale);
       store<i8>(base + (<usize>(c >> 2) << 5) + <usize>(c & 3), <i8>q);
     }
