@@ -24,7 +24,6 @@ import {
   DIRECTION_SITES, DIRECTIONS_FILE, labelledRows, readDirections, SITE_ACTIVATION, siteDirections, writeDirections, type DirectionSet,
 } from './directionSet.js';
 import { hashModelFiles, RunFolder, toolVersion } from '../run/runStore.js';
-import type { WeightsMode } from '../../model/weights.js';
 import { groupByTheme, loadSev, sevHash, type SevItem, type SevSplit } from '../stimuli/sev.js';
 
 export interface DirectionsRunOptions {
@@ -44,8 +43,6 @@ export interface DirectionsRunOptions {
   chunkSize?: number;
   /** Label shuffles in the permutation control. Default 20. */
   permutations?: number;
-  /** Linear weights as stored (default) or quantised to int8 at load time (recorded in the manifest settings). */
-  weights?: WeightsMode;
   onProgress?: (progress: CollectProgress) => void;
   log?: (line: string) => void;
 }
@@ -109,9 +106,7 @@ export async function runDirections(options: DirectionsRunOptions): Promise<Dire
 
   // 2. The run folder.
   const modelFiles = hashModelFiles(options.model);
-  // int8 weights change the activations: recorded (and hashed) only when chosen, so stored-weight runs keep their hashes.
-  const int8 = options.weights === 'int8' ? { weights: 'int8' as const } : {};
-  const settings = { limit: options.limit ?? null, batchSize, chunkSize, permutations, templateKind, ...int8 };
+  const settings = { limit: options.limit ?? null, batchSize, chunkSize, permutations, templateKind };
   const run = RunFolder.open(options.out, {
     tool: toolVersion(),
     model: { dir: options.model, files: modelFiles },
@@ -123,12 +118,12 @@ export async function runDirections(options: DirectionsRunOptions): Promise<Dire
 
   // 3. Collection (resumable).
   // The tool version stands in for the engine: chunks computed by another build are never mixed in.
-  const collectHash = hashJson({ stage: 'collect@1', engine: toolVersion(), modelFiles, prompts: promptsHash(prompts), batchSize, chunkSize, ...int8 });
+  const collectHash = hashJson({ stage: 'collect@1', engine: toolVersion(), modelFiles, prompts: promptsHash(prompts), batchSize, chunkSize });
   const activationsDir = run.path(ACTIVATIONS_DIR);
   let collectMs = 0;
   if (!run.isStageDone('collect', collectHash)) {
     run.invalidateStage('collect');
-    const model = await LanguageModel.load(options.model, { weights: options.weights ?? 'stored' });
+    const model = await LanguageModel.load(options.model);
     try {
       const started = Date.now();
       await collectActivations(model, prompts, activationsDir, { batchSize, chunkSize, inputsHash: collectHash, templateKind, onProgress: options.onProgress });
