@@ -4,7 +4,7 @@
  * eager when `import torch` works, and a Llama-3.2-3B-shaped bf16 model (> 4 GiB of f32 weights)
  * to show that models beyond wasm32's 4 GiB load and run. Writes bench/results/latest.json.
  *
- *   node --expose-gc dist/bench/bench.js [--quick] [--only gemm|model|3b|torch|heads|train|batch] [--threads N]
+ *   node --expose-gc dist/bench/bench.js [--quick] [--only gemm|model|3b|torch|heads|train|batch|int8] [--threads N]
  *
  * `train`: training tokens/s of the organism's shapes (bench/train.ts), with PyTorch unless --quick.
  *
@@ -25,6 +25,8 @@ import { benchBatchGeneration } from './batchGeneration.js';
 import { benchHeadAttribution } from './headAttribution.js';
 import { benchTrain } from './train.js';
 import { benchGemm, type GemmResult, type GemmShape } from './gemm.js';
+import { benchInt8 } from './int8.js';
+import type { WeightsMode } from '../src/model/weights.js';
 import { PRESETS, parameterCount, writeSyntheticModel, type SyntheticDType, type SyntheticShape } from './syntheticModel.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -102,10 +104,10 @@ function checkpointDataBytes(dir: string): number {
   }
 }
 
-async function childModel(dir: string, threads: number, promptTokens: number, decodeSteps: number, prefillRepeats: number): Promise<ModelRun> {
+async function childModel(dir: string, threads: number, promptTokens: number, decodeSteps: number, prefillRepeats: number, weights: WeightsMode = 'stored'): Promise<ModelRun> {
   const backend = await createBackend({ threads, backend: 'wasm' });
   let start = performance.now();
-  const model = await LanguageModel.load(dir, { backend });
+  const model = await LanguageModel.load(dir, { backend, weights });
   const loadS = (performance.now() - start) / 1000;
   gc();
   const peakRssAfterLoad = peakRss();
@@ -132,7 +134,7 @@ async function childModel(dir: string, threads: number, promptTokens: number, de
   const decodeS = (performance.now() - start) / 1000;
   const result: ModelRun = {
     dir,
-    dtype: model.weights.embed.dtype,
+    dtype: model.weights.layers[0].gateUp.dtype,
     threads,
     backend: backend.name,
     loadS,
@@ -153,10 +155,11 @@ async function childModel(dir: string, threads: number, promptTokens: number, de
 }
 
 /** Runs one model configuration in a child process (so its peak RSS is its own). */
-function runModelChild(dir: string, threads: number, promptTokens: number, decodeSteps: number, prefillRepeats: number): ModelRun | { error: string } {
+function runModelChild(dir: string, threads: number, promptTokens: number, decodeSteps: number, prefillRepeats: number, weights: WeightsMode = 'stored'): ModelRun | { error: string } {
   const child = spawnSync(process.execPath, [
     '--expose-gc', fileURLToPath(import.meta.url), '--child-model', dir,
     '--threads', String(threads), '--prompt', String(promptTokens), '--decode', String(decodeSteps), '--repeats', String(prefillRepeats),
+    '--weights', weights,
   ], { encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'inherit'] });
   const line = child.stdout.trim().split('\n').pop() ?? '';
   if (child.status !== 0 || !line.startsWith('{')) return { error: `child exited with ${child.status ?? child.signal}: ${line.slice(0, 200)}` };
@@ -227,13 +230,14 @@ async function main(): Promise<void> {
   const threads = Number(flag('--threads') ?? os.availableParallelism());
   const childDir = flag('--child-model');
   if (childDir) {
-    const run = await childModel(childDir, threads, Number(flag('--prompt') ?? PROMPT_TOKENS), Number(flag('--decode') ?? DECODE_STEPS), Number(flag('--repeats') ?? 3));
+    const weights = (flag('--weights') ?? 'stored') as WeightsMode;
+    const run = await childModel(childDir, threads, Number(flag('--prompt') ?? PROMPT_TOKENS), Number(flag('--decode') ?? DECODE_STEPS), Number(flag('--repeats') ?? 3), weights);
     console.log(JSON.stringify(run));
     return;
   }
   const quick = process.argv.includes('--quick');
   const only = flag('--only');
-  const PARTS = ['gemm', 'model', '3b', 'torch', 'heads', 'train', 'batch'] as const;
+  const PARTS = ['gemm', 'model', '3b', 'torch', 'heads', 'train', 'batch', 'int8'] as const;
   if (only && !(PARTS as readonly string[]).includes(only)) throw new Error(`--only must be one of ${PARTS.join(', ')}, got ${only}`);
   const want = (part: (typeof PARTS)[number]): boolean => (only ? only === part : !(quick && (part === '3b' || part === 'torch')));
 
@@ -423,6 +427,15 @@ async function main(): Promise<void> {
       ]]);
     }
     console.log('');
+  }
+
+  // 6. int8 weights: fidelity on the fixtures, speed and memory on the 0.5B shape (bench/int8.ts).
+  if (want('int8')) {
+    const dir = (dtype: SyntheticDType): string => (dirs[dtype] ??= writeSyntheticModel(null, shape05, { dtype, seed: SEED }));
+    results.int8 = await benchInt8({
+      threads, table, fmt,
+      runModel: (dtype, weights) => runModelChild(dir(dtype), threads, PROMPT_TOKENS, DECODE_STEPS, 3, weights),
+    });
   }
 
   const outDir = path.join(BENCH_SRC, 'results');

@@ -8,7 +8,7 @@ export interface GemmShape {
   m: number;
   k: number;
   n: number;
-  /** Weight storage; default f32. */
+  /** Weight storage; default f32 ('int8': f32 weights quantised by packWeight). */
   dtype?: WeightDType;
 }
 
@@ -74,7 +74,8 @@ export async function benchGemm(
   const warmup = options.warmup ?? 2;
   const results: GemmResult[] = [];
   for (const { m, k, n, dtype = 'f32' } of shapes) {
-    const weight = backend.packWeight(weightBytes(dtype, n * k), dtype, n, k);
+    const source = dtype === 'int8' ? 'f32' : dtype;
+    const weight = backend.packWeight(weightBytes(source, n * k), source, n, k, dtype === 'int8' ? { quantize: 'int8' } : {});
     const x = new Float32Array(m * k);
     for (let i = 0; i < x.length; i++) x[i] = ((i * 7919) % 1000) / 1000 - 0.5;
     const out = new Float32Array(m * n);

@@ -4,7 +4,7 @@
  */
 export * from './errors.js';
 export { createBackend, JsBackend, WasmBackend } from './kernels/index.js';
-export type { LinearBackend, PackedWeight, WeightDType } from './kernels/types.js';
+export type { LinearBackend, PackOptions, PackedWeight, WeightDType } from './kernels/types.js';
 export { LanguageModel, type LoadOptions } from './model/languageModel.js';
 export type { ModelConfig } from './model/config.js';
 export { allHookNames, matchHooks, type HookName, type LayerHookSuffix } from './model/hookNames.js';

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from '../errors.js';
 import { isModelId, resolveModel } from '../model/hub.js';
+import { WEIGHTS_MODES, type WeightsMode } from '../model/weights.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 type Parsed<T extends Options> = ReturnType<typeof parseArgs<{ args: string[]; options: T; allowPositionals: false; strict: true }>>;
@@ -62,4 +63,18 @@ export function parseIntegerList(command: string, name: string, value: string | 
 export function twinFlag(command: string, twin: boolean | undefined, noTwin: boolean | undefined): boolean | undefined {
   if (twin && noTwin) throw new UsageError(`${command}: --twin and --no-twin exclude each other`);
   return twin ? true : noTwin ? false : undefined;
+}
+
+/** The `--weights` flag every command that loads a model takes (parse with {@link parseWeights}). */
+export const WEIGHTS_FLAG = { weights: { type: 'string' } } as const;
+
+export const WEIGHTS_USAGE = '[--weights stored|int8]';
+
+/** `--weights stored|int8` (default 'stored': the checkpoint's dtype; 'int8': quantised at load time). */
+export function parseWeights(command: string, value: string | undefined): WeightsMode {
+  if (value === undefined) return 'stored';
+  if (!(WEIGHTS_MODES as readonly string[]).includes(value)) {
+    throw new UsageError(`${command}: --weights expects ${WEIGHTS_MODES.join(' or ')}, got ${JSON.stringify(value)}`);
+  }
+  return value as WeightsMode;
 }

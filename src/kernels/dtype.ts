@@ -60,11 +60,12 @@ export function f32ToF16Bits(value: number): number {
 }
 
 export function bytesPerElement(dtype: WeightDType): number {
-  return dtype === 'f32' ? 4 : 2;
+  return dtype === 'f32' ? 4 : dtype === 'int8' ? 1 : 2;
 }
 
 /** Decodes little-endian raw bytes of `dtype` into a new Float32Array. */
 export function decodeToF32(bytes: Uint8Array, dtype: WeightDType): Float32Array {
+  if (dtype === 'int8') throw new RangeError('int8 is a storage dtype (packWeight quantize), not a source dtype');
   const count = bytes.byteLength / bytesPerElement(dtype);
   const out = new Float32Array(count);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

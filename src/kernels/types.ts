@@ -5,7 +5,17 @@
  * and computes out[M, N] = x[M, K] · Wᵀ (+ bias[N]). Backends may repack the weight at load time;
  * callers only ever see `PackedWeight` handles.
  */
-export type WeightDType = 'f32' | 'bf16' | 'f16';
+export type WeightDType = 'f32' | 'bf16' | 'f16' | 'int8';
+
+/**
+ * How a backend stores a weight it packs. `quantize: 'int8'` quantises it at load time to int8,
+ * symmetric, with one f32 scale per output row (w[n][k] ≈ q[n][k] · scale[n], scale = max|row| / 127,
+ * q rounded half to even); `linear()` then quantises each row of x to int16 on the fly and
+ * multiplies with exact integer dots (src/kernels/int8Reference.ts is the reference).
+ */
+export interface PackOptions {
+  readonly quantize?: 'int8';
+}
 
 /** An opaque handle to a weight matrix that lives inside a backend. */
 export interface PackedWeight {
@@ -65,9 +75,10 @@ export interface LinearBackend {
   readonly name: string;
   /**
    * Copies a row-major [rows, cols] weight of `dtype` into the backend, from raw little-endian bytes
-   * or a row reader. The caller may reuse `bytes` afterwards.
+   * or a row reader. The caller may reuse `bytes` afterwards. `dtype` is the source's (f32, bf16 or
+   * f16); with `options.quantize` the weight is stored quantised and its handle's dtype says so.
    */
-  packWeight(source: Uint8Array | WeightRowReader, dtype: WeightDType, rows: number, cols: number): PackedWeight;
+  packWeight(source: Uint8Array | WeightRowReader, dtype: WeightDType, rows: number, cols: number, options?: PackOptions): PackedWeight;
   /** out[M, N] = x[M, K] · Wᵀ (+ bias[N]). `out` must not alias `x`. */
   linear(x: Float32Array, m: number, weight: PackedWeight, out: Float32Array, bias?: Float32Array): void;
   /** Copies rows `ids[i]` of the weight, as f32, into out[i·cols … (i+1)·cols). Used for embeddings. */

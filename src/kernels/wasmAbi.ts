@@ -26,9 +26,19 @@ export interface KernelExports {
   siluMul(gate: number, up: number, out: number, count: number): void;
   gemv(x: number, k: number, w: number, dtype: number, p0: number, p1: number, out: number, bias: number): void;
   attentionTrainChunk(args: number, chunk: number, thread: number): void;
+  // int8 weights (assembly/int8.ts).
+  quantizePackB(src: number, rows: number, k: number, dst: number, scales: number): void;
+  quantizeRows(x: number, m: number, k: number, dst: number, panelRows: number): void;
+  gemvI8(xq: number, k: number, w: number, wScales: number, p0: number, p1: number, out: number, bias: number): void;
+  gemmI8(ap: number, m: number, k: number, w: number, wScales: number, p0: number, p1: number, out: number, ldc: number, bias: number): void;
 }
 
-export const DTYPE_CODE = { f32: 0, bf16: 1, f16: 2 } as const;
+export const DTYPE_CODE = { f32: 0, bf16: 1, f16: 2, int8: 3 } as const;
+
+/** Bytes of an int8 weight's panels (ceil(rows/8) panels of Kp·8 bytes, Kp = K rounded up to 4); its row scales follow. */
+export function int8PanelBytes(rows: number, cols: number): number {
+  return Math.ceil(rows / 8) * Math.ceil(cols / 4) * 32;
+}
 
 /**
  * Control block: an Int32Array over a SharedArrayBuffer (pointers ≥ 2 GiB are read back with
@@ -127,6 +137,14 @@ export function runChunks(ctl: Int32Array, arenas: readonly KernelExports[], thr
 function runGemmChunk(ctl: Int32Array, kernels: KernelExports, threadIndex: number, chunk: number): void {
   const p0 = chunk * ctl[CTL_CHUNK_PANELS];
   const p1 = Math.min(ctl[CTL_PANELS], p0 + ctl[CTL_CHUNK_PANELS]);
+  if (ctl[CTL_DTYPE] === DTYPE_CODE.int8) {
+    // CTL_AP: x quantised by quantizeRows; the weight's row scales follow its panels.
+    const w = ctl[CTL_W] >>> 0;
+    const wScales = w + int8PanelBytes(ctl[CTL_PANELS] * 8, ctl[CTL_K]);
+    if (ctl[CTL_M] === 1) kernels.gemvI8(ctl[CTL_AP] >>> 0, ctl[CTL_K], w, wScales, p0, p1, ctl[CTL_OUT] >>> 0, ctl[CTL_BIAS] >>> 0);
+    else kernels.gemmI8(ctl[CTL_AP] >>> 0, ctl[CTL_M], ctl[CTL_K], w, wScales, p0, p1, ctl[CTL_OUT] >>> 0, ctl[CTL_LDC], ctl[CTL_BIAS] >>> 0);
+    return;
+  }
   if (ctl[CTL_M] === 1) {
     // One row: CTL_AP holds the unpacked row x.
     kernels.gemv(ctl[CTL_AP] >>> 0, ctl[CTL_K], ctl[CTL_W] >>> 0, ctl[CTL_DTYPE], p0, p1, ctl[CTL_OUT] >>> 0, ctl[CTL_BIAS] >>> 0);

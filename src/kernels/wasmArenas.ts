@@ -11,7 +11,7 @@
  */
 import { f16ToF32 } from './dtype.js';
 import type { PackedWeight } from './types.js';
-import { type KernelExports, instantiate } from './wasmAbi.js';
+import { type KernelExports, instantiate, int8PanelBytes } from './wasmAbi.js';
 
 export const PAGE = 65536;
 export const MAX_MEMORY_BYTES = 65536 * PAGE; // wasm32 limit, also the modules' declared maximum
@@ -143,7 +143,13 @@ function f16Lookup(): Float32Array {
 export function readPackedRow(buffer: ArrayBufferLike, w: WasmWeight, row: number, out: Float32Array, at: number): void {
   const k = w.cols;
   const lane = row & 7;
-  if (w.dtype === 'f32') {
+  if (w.dtype === 'int8') {
+    // Panel layout in assembly/int8.ts: quad q of k's, 32 bytes; lane l at 16·(l>>2) + 4·(l&3).
+    const src = new Int8Array(buffer, w.offset + (row >> 3) * Math.ceil(k / 4) * 32, Math.ceil(k / 4) * 32);
+    const scale = new Float32Array(buffer, w.offset + int8PanelBytes(w.rows, k) + row * 4, 1)[0];
+    const laneOffset = ((lane >> 2) << 4) + ((lane & 3) << 2);
+    for (let c = 0; c < k; c++) out[at + c] = src[((c >> 2) << 5) + laneOffset + (c & 3)] * scale;
+  } else if (w.dtype === 'f32') {
     const src = new Float32Array(buffer, w.offset + (row >> 3) * k * 32, k * 8);
     for (let c = 0; c < k; c++) out[at + c] = src[c * 8 + lane];
   } else {

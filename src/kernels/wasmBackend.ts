@@ -10,7 +10,7 @@
  */
 import os from 'node:os';
 import type {
-  AttentionKernelShape, LinearBackend, MatmulForm, PackedWeight, StackedSequence, TrainAttentionShape, WeightDType, WeightRowReader,
+  AttentionKernelShape, LinearBackend, MatmulForm, PackOptions, PackedWeight, StackedSequence, TrainAttentionShape, WeightDType, WeightRowReader,
 } from './types.js';
 import {
   type SimdFlavour,
@@ -18,7 +18,7 @@ import {
   CTL_ATT_ROWS, CTL_ATT_SCORES, CTL_ATT_SCORES_STRIDE, CTL_ATT_START, CTL_ATT_TOKENS, CTL_ATT_V,
   CTL_ATT_WINDOW, CTL_ATT_Z, CTL_BIAS, CTL_CHUNK_PANELS, CTL_CHUNKS, CTL_DTYPE, CTL_K, CTL_KIND,
   CTL_LDC, CTL_M, CTL_OUT, CTL_PANELS, CTL_SCRATCH, CTL_W, DTYPE_CODE, KIND_ATTENTION, KIND_GEMM,
-  MAX_CHUNKS, MAX_THREADS, compileKernels, enableRelaxedSimd, instantiate,
+  MAX_CHUNKS, MAX_THREADS, compileKernels, enableRelaxedSimd, instantiate, int8PanelBytes,
 } from './wasmAbi.js';
 import {
   type WasmWeight, ALIGN, Arenas, MAX_MEMORY_BYTES, PACK_CHUNK_BYTES, SCRATCH_LIMIT, align,
@@ -26,6 +26,7 @@ import {
 } from './wasmArenas.js';
 import { wasmAttentionTrain } from './wasmAttentionTrain.js';
 import { type MatmulContext, wasmMatmul } from './wasmMatmul.js';
+import { int8RowsBytes, packInt8Weight } from './wasmInt8.js';
 import { KernelThreads } from './wasmThreads.js';
 
 export interface WasmBackendOptions {
@@ -84,7 +85,7 @@ export class WasmBackend implements LinearBackend {
     return this.arenas.count;
   }
 
-  packWeight(source: Uint8Array | WeightRowReader, dtype: WeightDType, rows: number, cols: number): PackedWeight {
+  packWeight(source: Uint8Array | WeightRowReader, dtype: WeightDType, rows: number, cols: number, options: PackOptions = {}): PackedWeight {
     this.checkLive();
     const elemBytes = dtype === 'f32' ? 4 : 2;
     if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows <= 0 || cols <= 0) {
@@ -93,6 +94,7 @@ export class WasmBackend implements LinearBackend {
     if (typeof source !== 'function' && source.byteLength !== rows * cols * elemBytes) {
       throw new RangeError(`weight has ${source.byteLength} bytes, expected ${rows}×${cols} ${dtype} = ${rows * cols * elemBytes}`);
     }
+    if (options.quantize === 'int8') return packInt8Weight(this.arenas, source, dtype, rows, cols);
     const panels = Math.ceil(rows / 8);
     const panelBytes = cols * 8 * elemBytes;
     const packedBytes = panels * panelBytes;
@@ -137,8 +139,9 @@ export class WasmBackend implements LinearBackend {
     const xPtr = align(widenPtr + this.threads * widenBytes);
     const fixed = xPtr - biasPtr + 4 * ALIGN;
     const chunkRows = Math.min(m, Math.max(4, Math.floor((SCRATCH_LIMIT - fixed) / perRowBytes / 4) * 4));
+    const int8 = w.dtype === 'int8';
     const apPtr = align(xPtr + chunkRows * k * 4);
-    const outPtr = align(apPtr + Math.ceil(chunkRows / 4) * 4 * k * 4);
+    const outPtr = align(apPtr + (int8 ? int8RowsBytes(chunkRows, k) : Math.ceil(chunkRows / 4) * 4 * k * 4));
     ensureMemory(arena, outPtr + chunkRows * ldc * 4);
 
     const heap = new Float32Array(arena.memory.buffer);
@@ -174,7 +177,19 @@ export class WasmBackend implements LinearBackend {
         if (bias) for (let r = 0; r < rows; r++) heap.set(bias.subarray(0, n), outPtr / 4 + r * ldc);
       } else {
         heap.set(x.subarray(r0 * k, (r0 + rows) * k), xPtr / 4);
-        if (rows === 1) {
+        if (int8) {
+          // x quantised per row to int16 (GEMV: one row; GEMM: 4-row panels), then integer dots.
+          arena.kernels.quantizeRows(xPtr, rows, k, apPtr, rows === 1 ? 1 : 4);
+          if (threads > 1) {
+            ctl[CTL_M] = rows;
+            ctl[CTL_AP] = apPtr;
+            this.kernelThreads.parallelRun(this.arenas.kernels);
+          } else {
+            const wScales = w.offset + int8PanelBytes(n, k);
+            if (rows === 1) arena.kernels.gemvI8(apPtr, k, w.offset, wScales, 0, panels, outPtr, bias ? biasPtr : 0);
+            else arena.kernels.gemmI8(apPtr, rows, k, w.offset, wScales, 0, panels, outPtr, ldc, bias ? biasPtr : 0);
+          }
+        } else if (rows === 1) {
           // Decode: the GEMV kernel reads x unpacked and streams each weight panel over all of K.
           if (threads > 1) {
             ctl[CTL_M] = 1;

@@ -78,24 +78,40 @@ function concatF32(parts: Float32Array[]): Float32Array {
   return out;
 }
 
-/** Loads every weight the forward pass needs; the checkpoint stays open for analysis reads. */
-export function loadWeights(checkpoint: Checkpoint, backend: LinearBackend): ModelWeights {
+/**
+ * How linear weights are held: 'stored' keeps the checkpoint's dtype (bf16/f16/f32: activations stay
+ * faithful), 'int8' quantises every linear weight at load time (one f32 scale per output row)
+ * and runs integer-dot kernels. Norms and biases stay f32 either way.
+ */
+export type WeightsMode = 'stored' | 'int8';
+
+export const WEIGHTS_MODES: readonly WeightsMode[] = ['stored', 'int8'];
+
+/**
+ * Loads every weight the forward pass needs; the checkpoint stays open for analysis reads.
+ * With `weights: 'int8'` every linear weight, the output head included, is quantised; a tied
+ * head is quantised once and the embedding lookup dequantises its rows; an untied embedding
+ * table (a lookup, not a product) keeps its stored dtype.
+ */
+export function loadWeights(checkpoint: Checkpoint, backend: LinearBackend, weights: WeightsMode = 'stored'): ModelWeights {
   const config: ModelConfig = checkpoint.config;
   const adapter = adapterFor(config);
   const d = config.hiddenSize;
   const dh = config.headDim;
   const qkvRows = (config.numHeads + 2 * config.numKvHeads) * dh;
   let byteLength = 0;
-  const pack = (names: string[], rows: number, cols: number): PackedWeight => {
+  const quantize = weights === 'int8' ? { quantize: 'int8' as const } : {};
+  const pack = (names: string[], rows: number, cols: number, linear = true): PackedWeight => {
     const { source, dtype } = stackedRows(checkpoint, names, cols);
-    const packed = backend.packWeight(source, dtype, rows, cols);
+    const packed = backend.packWeight(source, dtype, rows, cols, linear ? quantize : {});
     byteLength += packed.byteLength;
     return packed;
   };
 
   const { embed: embedName, lmHead: lmHeadName } = checkpoint.embeddingNames;
-  const embed = pack([embedName], config.vocabSize, d);
-  const lmHead = lmHeadName === embedName ? embed : pack([lmHeadName], config.vocabSize, d);
+  const tied = lmHeadName === embedName;
+  const embed = pack([embedName], config.vocabSize, d, tied);
+  const lmHead = tied ? embed : pack([lmHeadName], config.vocabSize, d);
 
   const layers: LayerWeights[] = [];
   for (let l = 0; l < config.numLayers; l++) {

@@ -4,9 +4,9 @@ import { InterventionError, UsageError } from '../../errors.js';
 import { compileInterventions } from '../../interventions/compile.js';
 import { parseInterventions } from '../../interventions/intervention.js';
 import { LanguageModel } from '../../model/languageModel.js';
-import { parseFlags, parseNumber, resolveModelSpec } from '../args.js';
+import { WEIGHTS_FLAG, WEIGHTS_USAGE, parseFlags, parseWeights, parseNumber, resolveModelSpec } from '../args.js';
 
-export const GENERATE_USAGE = `emotion-circuits generate --model DIR --prompt "…" [--system "…"] [--chat] [--intervention FILE.json]
+export const GENERATE_USAGE = `emotion-circuits generate --model DIR --prompt "…" [--system "…"] [--chat] [--intervention FILE.json] ${WEIGHTS_USAGE}
   [--max-new-tokens 100] [--temperature 0] [--top-p 1] [--seed 0] [--repetition-penalty 1] [--no-repeat-ngram 0]
   With --system or --chat the prompt goes through the model's chat template.
   Examples:
@@ -15,6 +15,7 @@ export const GENERATE_USAGE = `emotion-circuits generate --model DIR --prompt "�
 
 export async function runGenerateCommand(argv: string[]): Promise<void> {
   const { values } = parseFlags('generate', argv, {
+    ...WEIGHTS_FLAG,
     model: { type: 'string' },
     prompt: { type: 'string' },
     system: { type: 'string' },
@@ -28,7 +29,7 @@ export async function runGenerateCommand(argv: string[]): Promise<void> {
     'no-repeat-ngram': { type: 'string' },
   });
   if (values.prompt === undefined) throw new UsageError(`generate: --prompt is required\n${GENERATE_USAGE}`);
-  const model = await LanguageModel.load(await resolveModelSpec('generate', values.model));
+  const model = await LanguageModel.load(await resolveModelSpec('generate', values.model), { weights: parseWeights('generate', values.weights) });
   try {
     let hooks = undefined;
     if (values.intervention) {

@@ -6,9 +6,9 @@ import { UsageError } from '../../errors.js';
 import { matchHooks } from '../../model/hookNames.js';
 import { LanguageModel } from '../../model/languageModel.js';
 import { writeSafetensors } from '../../model/safetensors.js';
-import { parseFlags, parseIntegerList, resolveModelSpec } from '../args.js';
+import { WEIGHTS_FLAG, WEIGHTS_USAGE, parseFlags, parseWeights, parseIntegerList, resolveModelSpec } from '../args.js';
 
-export const TRACE_USAGE = `emotion-circuits trace --model DIR (--text "…" [--chat] [--system "…"] | --ids 1,2,3) --hooks 'GLOB' --out FILE.safetensors
+export const TRACE_USAGE = `emotion-circuits trace --model DIR (--text "…" [--chat] [--system "…"] | --ids 1,2,3) --hooks 'GLOB' --out FILE.safetensors ${WEIGHTS_USAGE}
   Saves the activations at the hook points matching GLOB (comma-separated globs allowed; '*' = every
   hook point) and the logits. --ids runs raw token ids (no BOS added).
   Examples:
@@ -17,6 +17,7 @@ export const TRACE_USAGE = `emotion-circuits trace --model DIR (--text "…" [--
 
 export async function runTraceCommand(argv: string[]): Promise<void> {
   const { values } = parseFlags('trace', argv, {
+    ...WEIGHTS_FLAG,
     model: { type: 'string' },
     text: { type: 'string' },
     ids: { type: 'string' },
@@ -27,7 +28,7 @@ export async function runTraceCommand(argv: string[]): Promise<void> {
   });
   if (!values.out) throw new UsageError(`trace: --out FILE.safetensors is required\n${TRACE_USAGE}`);
   if ((values.text === undefined) === (values.ids === undefined)) throw new UsageError(`trace: give exactly one of --text or --ids\n${TRACE_USAGE}`);
-  const model = await LanguageModel.load(await resolveModelSpec('trace', values.model));
+  const model = await LanguageModel.load(await resolveModelSpec('trace', values.model), { weights: parseWeights('trace', values.weights) });
   try {
     let ids: number[];
     if (values.ids !== undefined) ids = parseIntegerList('trace', 'ids', values.ids) as number[];

@@ -11,3 +11,4 @@ export { attention } from './attention';
 export { siluMul } from './elementwise';
 export { packAT, packBN } from './packT';
 export { attentionTrainChunk } from './attentionTrain';
+export { quantizePackB, quantizeRows, gemvI8, gemmI8 } from './int8';
