@@ -82,16 +82,22 @@ describe('trace and generate on TinyStories-656K', { skip: SHARED_DIR ? false : 
   test('start runs the main job (discover) into a run folder', () => {
     const out = join(dir, 'start-run');
     const dataset = writeSmallSev(dir);
-    const result = cli(['start', '--model', sharedPath('models', 'tinystories-656k'), '--dataset', dataset, '--out', out, '--max-new-tokens', '4', '--samples', '2', '--ks', '1', '--arms', 'none,direction']);
+    const result = cli(['start', '--model', sharedPath('models', 'tinystories-656k'), '--dataset', dataset, '--out', out, '--max-new-tokens', '4', '--samples', '2', '--ks', '1', '--arms', 'none,direction', '--no-twin']);
     assert.equal(result.status, 0, result.stderr);
     assert.match(result.stdout, new RegExp(`run folder: ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\n$`));
     assert.match(result.stderr, /directions \(attn site\): best held-out accuracy/);
     assert.match(result.stderr, /components neurons\.ablate: top-k beats random-k in \d+\/\d+ conditions/);
-    for (const file of ['manifest.json', 'directions.safetensors', 'consistency.json', 'neurons.json', 'heads.json', 'diff_vectors.safetensors', 'validation.json', 'sublayers.json', 'circuits/anger.json', 'evaluation.json']) {
+    for (const file of ['manifest.json', 'directions.safetensors', 'consistency.json', 'neurons.json', 'heads.json', 'diff_vectors.safetensors', 'validation.json', 'sublayers.json', 'circuits/anger.json', 'evaluation.json', 'report.html']) {
       assert.ok(existsSync(join(out, file)), `${file} written`);
     }
     const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
     assert.deepEqual(Object.keys(manifest.stages).sort(), ['circuits', 'collect', 'consistency', 'diffVectors', 'directions', 'evaluation', 'heads', 'neurons', 'sublayers', 'validation']);
     for (const record of Object.values(manifest.stages) as Array<{ wallMs?: number; peakRssBytes?: number }>) assert.ok(record.wallMs! >= 0 && record.peakRssBytes! > 0, 'every stage timed');
+    // --no-twin keeps this test short (the twin is covered by components.test.ts); it is recorded, and excludes --twin.
+    assert.equal(manifest.settings.twin, false);
+    assert.equal(JSON.parse(readFileSync(join(out, 'validation.json'), 'utf8')).twin, null);
+    const both = cli(['start', '--model', sharedPath('models', 'tinystories-656k'), '--out', out, '--twin', '--no-twin']);
+    assert.equal(both.status, 2, both.stderr);
+    assert.match(both.stderr, /--twin and --no-twin exclude each other/);
   });
 });

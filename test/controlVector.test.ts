@@ -156,6 +156,33 @@ describe('control vectors from a TinyStories-656K run', { skip: SHARED_DIR ? fal
     assert.ok(plain.ids.length > 0);
   });
 
+  test('steer --vector applies a control vector on top of the arm: the same text as generating with the vector added by hand', async () => {
+    const file = path.join(tmp, 'steer-anger.gguf');
+    const made = spawnSync(process.execPath, ['dist/src/cli/main.js', 'export', '--run', runDir, '--emotion', 'anger', '--what', 'direction', '--format', 'gguf', '--out', file, '--alpha', '8'], { encoding: 'utf8' });
+    assert.equal(made.status, 0, made.stderr);
+    const prompt = 'The bus was late again.';
+    const steer = (extra: string[]) => spawnSync(process.execPath, ['dist/src/cli/main.js', 'steer', '--run', runDir, '--emotion', 'anger', '--method', 'none', '--prompt', prompt, '--max-new-tokens', '16', ...extra], { encoding: 'utf8' });
+    const withVector = steer(['--vector', file, '--vector-scale', '2']);
+    const without = steer([]);
+    assert.equal(withVector.status, 0, withVector.stderr);
+    assert.equal(without.status, 0, without.stderr);
+    assert.match(withVector.stderr, /1 interventions/);
+    // Reference: the uninstructed prompt, greedy with the shared decoding, 2·direction.1 added by hand after block 1.
+    const vector = readGguf(file).tensors.find((t) => t.name === 'direction.1')!.data;
+    const d = model.config.hiddenSize;
+    const { ids } = model.encodeChat([{ role: 'system', content: 'Keep the reply to at most two sentences.' }, { role: 'user', content: prompt }]);
+    const handHook = { name: 'blocks.1.hook_resid_post', fn: (t: { data: Float32Array }) => { for (let i = 0; i < t.data.length; i++) t.data[i] += 2 * vector[i % d]; } };
+    const decoding = { maxNewTokens: 16, minNewTokens: 10, repetitionPenalty: 1.1, noRepeatNgramSize: 3 };
+    const [byHand] = model.generate([ids], { hooks: [handHook], ...decoding });
+    const [plain] = model.generate([ids], decoding);
+    assert.equal(withVector.stdout, model.decode(byHand.ids) + '\n');
+    assert.equal(without.stdout, model.decode(plain.ids) + '\n');
+    assert.notEqual(withVector.stdout, without.stdout, 'the vector changes the reply');
+    const lonely = spawnSync(process.execPath, ['dist/src/cli/main.js', 'steer', '--run', runDir, '--emotion', 'anger', '--method', 'none', '--prompt', prompt, '--vector-scale', '2'], { encoding: 'utf8' });
+    assert.equal(lonely.status, 2);
+    assert.match(lonely.stderr, /--vector-scale needs --vector/);
+  });
+
   test('circuit export sums attn_out + mlp_out per layer ≥ 1; safetensors format carries the same tensors', async () => {
     const L = model.config.numLayers;
     const d = model.config.hiddenSize;

@@ -13,7 +13,10 @@ export const ATTRIBUTE_USAGE = `emotion-circuits attribute --run RUN_DIR [--samp
   neuron (mlp.hook_post, last position) is zeroed: -(dm/da)·a. Measures the exact change for every
   head and the top/bottom/random --exact-neurons neurons of each layer, and reports the Spearman rank
   correlation per emotion (attribution.json, attribution.safetensors; estimates added to heads.json
-  and neurons.json). Needs a Llama-layout model without biases, q/k norms or RoPE scaling.`;
+  and neurons.json). Needs a Llama-layout model without biases, q/k norms or RoPE scaling.
+  Examples:
+    emotion-circuits attribute --run runs/my-run
+    emotion-circuits attribute --run runs/my-run --samples 48 --exact-neurons 16`;
 
 export async function runAttributeCommand(argv: string[]): Promise<void> {
   const { values } = parseFlags('attribute', argv, {

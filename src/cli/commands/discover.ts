@@ -8,24 +8,29 @@ import { UsageError } from '../../errors.js';
 import { modelFolderName } from '../../model/hub.js';
 import { runDiscover } from '../../pipeline/discover/discover.js';
 import { accuracyTable } from '../../pipeline/evaluation/summary.js';
-import { parseFlags, parseInteger, resolveModelSpec } from '../args.js';
+import { writeReport } from '../../report/report.js';
+import { parseFlags, parseInteger, resolveModelSpec, twinFlag } from '../args.js';
 import { ARM_FLAGS, ARM_FLAGS_USAGE, armFromFlags, decodingFlags, parseArmMethods } from '../armFlags.js';
 import { progressReporter } from '../progress.js';
 
 export const DISCOVER_USAGE = `emotion-circuits discover --model DIR --out RUN_DIR [--dataset sev|FILE] [--limit N] [--judge builtin|openai]
-  [--max-new-tokens 100] [--samples 24] [--ks 1,2,4,8,16,32] [arm flags]
+  [--max-new-tokens 100] [--samples 24] [--ks 1,2,4,8,16,32] [--twin|--no-twin] [arm flags]
   Runs every stage into RUN_DIR: activation collection, directions and consistency, emotion neurons
   and heads with validation, sublayer influence, circuits, and the evaluation of the control arms
-  (generations.jsonl, evaluation.json). Finished stages are skipped, interrupted ones resume.
+  (generations.jsonl, evaluation.json), then writes RUN_DIR/report.html. Finished stages are
+  skipped, interrupted ones resume. --twin / --no-twin: also run the discovery stages on a
+  random-weight twin of the model and say where the model does not beat it (default: on for models
+  up to 50M parameters; it doubles the collection).
   --limit N keeps N scenarios per theme in each split (a quick run).
   Examples:
     emotion-circuits discover --model path/to/hf-folder --out runs/my-run --limit 2
     emotion-circuits discover --model Qwen/Qwen2.5-1.5B-Instruct --out runs/qwen --judge openai
 ${ARM_FLAGS_USAGE}`;
 
-export const START_USAGE = `emotion-circuits start [--model DIR] [--out RUN_DIR] [--dataset sev|FILE] [--limit N] [--judge builtin|openai]
+export const START_USAGE = `emotion-circuits start [--model DIR] [--out RUN_DIR] [--dataset sev|FILE] [--limit N] [--judge builtin|openai] [--twin|--no-twin]
   The main job: \`discover\` on the model (default: $EMOTION_CIRCUITS_MODEL) into RUN_DIR (default
-  runs/<model folder name>). Until the embedded default model exists, a model must be given.
+  runs/<model folder name>), then RUN_DIR/report.html. Until the embedded default model exists, a
+  model must be given.
   Examples:
     emotion-circuits start --model path/to/hf-folder --limit 2
     EMOTION_CIRCUITS_MODEL=Qwen/Qwen2.5-1.5B-Instruct emotion-circuits start`;
@@ -39,11 +44,14 @@ const FLAGS = {
   'max-new-tokens': { type: 'string' },
   samples: { type: 'string' },
   ks: { type: 'string' },
+  twin: { type: 'boolean' },
+  'no-twin': { type: 'boolean' },
   ...ARM_FLAGS,
 } as const;
 
 async function discover(command: 'discover' | 'start', argv: string[]): Promise<void> {
   const { values } = parseFlags(command, argv, FLAGS);
+  const twin = twinFlag(command, values.twin, values['no-twin']);
   const modelDir = await resolveModelSpec(command, values.model);
   if (command === 'discover' && !values.out) throw new UsageError(`discover: --out RUN_DIR is required\n${DISCOVER_USAGE}`);
   const out = values.out ?? join('runs', modelFolderName(modelDir));
@@ -56,6 +64,7 @@ async function discover(command: 'discover' | 'start', argv: string[]): Promise<
     out,
     dataset: values.dataset,
     limit: parseInteger(command, 'limit', values.limit),
+    twin,
     judge: createJudge(values.judge as JudgeKind),
     components: { samples: parseInteger(command, 'samples', values.samples), ks },
     evaluation: {
@@ -71,6 +80,7 @@ async function discover(command: 'discover' | 'start', argv: string[]): Promise<
   }
   process.stdout.write(`evaluation (judge ${result.evaluation.judge}; ${result.evaluation.testScenarios} test scenarios; accuracy % with 95 % interval)\n`);
   process.stdout.write(accuracyTable(result.evaluation.arms) + '\n');
+  log(`report: ${await writeReport(out)}`);
   process.stdout.write(`run folder: ${out}\n`);
 }
 

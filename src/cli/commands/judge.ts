@@ -7,7 +7,10 @@ import { parseFlags } from '../args.js';
 export const JUDGE_USAGE = `emotion-circuits judge --text "…" --emotion ${EMOTIONS.join('|')} [--judge builtin|openai] [--json]
   Does the text's style express the emotion? The built-in judge (default) is offline; --judge openai asks an
   OpenAI-compatible endpoint set by EMOTION_CIRCUITS_JUDGE_URL, EMOTION_CIRCUITS_JUDGE_MODEL and
-  EMOTION_CIRCUITS_JUDGE_KEY (or OPENAI_API_KEY). Exit status 1 when the judgement failed.`;
+  EMOTION_CIRCUITS_JUDGE_KEY (or OPENAI_API_KEY). Exit status 1 when the judgement failed.
+  Examples:
+    emotion-circuits judge --text "I can't believe you did this, I'm SO angry!" --emotion anger
+    EMOTION_CIRCUITS_JUDGE_URL=http://127.0.0.1:8080/v1 emotion-circuits judge --judge openai --json --text "Oh no." --emotion fear`;
 
 export async function runJudgeCommand(argv: string[]): Promise<void> {
   const { values } = parseFlags('judge', argv, {

@@ -9,7 +9,10 @@ export const TRAIN_ORGANISM_USAGE = `emotion-circuits train-organism --out DIR [
   [--examples N] [--batch-size N] [--vocab N] [--lr X] [--dtype bf16|f16]
   Generates the corpus, trains the BPE tokenizer and the model, and writes an HF folder with a model card.
   Full: 60000 conversations, vocabulary 2048, 2000 steps of 32. --quick: 4000, 1024, 150 steps of 16.
-  Run the same command again to resume after Ctrl-C (state in DIR/training/).`;
+  Run the same command again to resume after Ctrl-C (state in DIR/training/).
+  Examples:
+    emotion-circuits train-organism --out models/organism
+    emotion-circuits train-organism --out /tmp/organism --quick`;
 
 export async function runTrainOrganismCommand(argv: string[]): Promise<void> {
   const { values } = parseFlags('train-organism', argv, {

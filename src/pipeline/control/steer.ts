@@ -30,6 +30,8 @@ export interface SteerRequest {
   readonly seed?: number;
   /** Overrides of the shared decoding setting (then of the arm's own). */
   readonly decoding?: Partial<DecodingSettings>;
+  /** Interventions added to the arm's (e.g. a control vector from `controlVectorInterventions`). */
+  readonly extraInterventions?: readonly Intervention[];
   /** Receives the reply's text as it grows. */
   readonly onText?: (delta: string) => void;
   readonly signal?: AbortSignal;
@@ -68,7 +70,7 @@ export class SteeringSession {
   async steer(request: SteerRequest): Promise<SteerResult> {
     const { arm, emotion } = request;
     const seed = request.seed ?? (arm.method === 'random' ? arm.seeds[0] : null);
-    const interventions = armInterventions(arm, emotion, this.resources, seed);
+    const interventions = [...armInterventions(arm, emotion, this.resources, seed), ...(request.extraInterventions ?? [])];
     const decoding = resolveDecoding(request.decoding, resolveDecoding(arm.decoding));
     const promptIds = this.encodePrompt(request.prompt, emotion, arm);
     const stream = request.onText ? new TextStream((ids) => this.model.decode(ids), request.onText) : null;

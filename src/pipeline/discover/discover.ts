@@ -26,6 +26,11 @@ export interface DiscoverOptions {
   /** At most this many scenarios per theme in each split. */
   readonly limit?: number;
   readonly seed?: number;
+  /**
+   * Run every discovery stage on the model's random-weight twin too and compare (the control that
+   * says whether a figure needs trained weights). Default: on for models of at most 50M parameters.
+   */
+  readonly twin?: boolean;
   readonly judge: EvaluationJudge;
   /** Settings of the components stage (validation sizes, samples). */
   readonly components?: Omit<ComponentsRunOptions, 'runDir' | 'log'>;
@@ -47,11 +52,13 @@ export interface DiscoverResult {
 export async function runDiscover(options: DiscoverOptions): Promise<DiscoverResult> {
   const log = options.log ?? (() => {});
   const directions = await runDirections({
-    model: options.model, dataset: options.dataset ?? 'sev', out: options.out, limit: options.limit, seed: options.seed, onProgress: options.onCollectProgress, log,
+    model: options.model, dataset: options.dataset ?? 'sev', out: options.out, limit: options.limit, seed: options.seed, twin: options.twin, onProgress: options.onCollectProgress, log,
   });
   const runDir = options.out;
-  const components = await runComponents({ ...options.components, runDir, log });
-  for (const [key, { wins, total }] of Object.entries(components.summary)) log(`components ${key}: top-k beats random-k in ${wins}/${total} conditions`);
+  const components = await runComponents({ ...options.components, runDir, twin: options.twin === false ? false : undefined, log });
+  for (const [key, { wins, significant, total }] of Object.entries(components.summary)) {
+    log(`components ${key}: top-k beats random-k in ${wins}/${total} conditions (interval above 0 in ${significant})`);
+  }
   const sublayers = await runSublayers({ runDir, log });
   const circuits = await runCircuits({ runDir, log });
   const evaluation = await runEvaluation({ ...options.evaluation, runDir, judge: options.judge, signal: options.signal, onProgress: options.onEvaluationProgress, log });
