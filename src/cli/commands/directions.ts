@@ -4,11 +4,12 @@
  * manifest.json, activations/, directions.safetensors, consistency.json.
  */
 import { UsageError } from '../../errors.js';
-import { runDirections } from '../../pipeline/directions/directionsRun.js';
+import { createJudge, JUDGE_KINDS, type JudgeKind } from '../../judge/createJudge.js';
+import { acceptedSharesText, runDirections } from '../../pipeline/directions/directionsRun.js';
 import { parseFlags, parseInteger, resolveModelSpec, twinFlag } from '../args.js';
 import { progressReporter } from '../progress.js';
 
-export const DIRECTIONS_USAGE = `emotion-circuits directions --model DIR --dataset sev|FILE --out RUN_DIR [--limit N] [--seed S] [--batch B] [--chunk C] [--permutations K] [--twin|--no-twin] [--quiet]
+export const DIRECTIONS_USAGE = `emotion-circuits directions --model DIR --dataset sev|FILE --out RUN_DIR [--limit N] [--seed S] [--batch B] [--chunk C] [--permutations K] [--twin|--no-twin] [--judge-filter builtin|openai [--judge-filter-max-new-tokens N]] [--quiet]
   Emotion directions (attn = hook_resid_mid, mlp = hook_resid_post, every layer) and their
   consistency. --dataset: "sev" (the project's SEV), a folder with train.jsonl/test.jsonl, or one SEV
   JSONL file in the paper's format (split 75/25 within each theme). --limit N: at most N scenarios
@@ -17,7 +18,11 @@ export const DIRECTIONS_USAGE = `emotion-circuits directions --model DIR --datas
   --permutations: label shuffles in the permutation control (20). An interrupted run resumes;
   finished stages are skipped. --twin / --no-twin: also run everything on a random-weight twin of
   the model and say where the model does (not) beat it (default: on for models up to 50M parameters;
-  it doubles the collection).
+  it doubles the collection). --judge-filter builtin|openai (off by default, as the paper did):
+  generate each instructed train prompt's reply (shared decoding; up to --judge-filter-max-new-tokens,
+  default 100), judge it against its emotion, and compute the directions and every later stage from
+  the accepted replies only (judge_filter.jsonl, judge_filter.json with the accepted share per
+  emotion × valence). The held-out evaluation is not filtered.
   Examples:
     emotion-circuits directions --model path/to/hf-folder --dataset sev --out runs/my-run --limit 2
     emotion-circuits directions --model org/name --dataset paper-sev.jsonl --out runs/paper`;
@@ -34,8 +39,11 @@ export async function runDirectionsCommand(argv: string[]): Promise<void> {
     permutations: { type: 'string' },
     twin: { type: 'boolean' },
     'no-twin': { type: 'boolean' },
+    'judge-filter': { type: 'string' },
+    'judge-filter-max-new-tokens': { type: 'string' },
     quiet: { type: 'boolean', default: false },
   });
+  const judgeFilter = judgeFilterFlag('directions', values['judge-filter']);
   if (!values.dataset) throw new UsageError(`directions: --dataset sev|FILE is required\n${DIRECTIONS_USAGE}`);
   if (!values.out) throw new UsageError(`directions: --out RUN_DIR is required\n${DIRECTIONS_USAGE}`);
   const result = await runDirections({
@@ -48,6 +56,8 @@ export async function runDirectionsCommand(argv: string[]): Promise<void> {
     chunkSize: parseInteger('directions', 'chunk', values.chunk),
     permutations: parseInteger('directions', 'permutations', values.permutations),
     twin: twinFlag('directions', values.twin, values['no-twin']),
+    judgeFilter,
+    judgeFilterMaxNewTokens: parseInteger('directions', 'judge-filter-max-new-tokens', values['judge-filter-max-new-tokens']),
     onProgress: values.quiet ? undefined : progressReporter('collect'),
     log: values.quiet ? undefined : (line) => process.stderr.write(`${line}\n`),
   });
@@ -62,4 +72,12 @@ export async function runDirectionsCommand(argv: string[]): Promise<void> {
     );
   }
   for (const line of result.consistency.twin?.statements ?? []) process.stdout.write(`twin check: ${line}\n`);
+  if (result.judgeFilter) process.stdout.write(`judge filter (${result.judgeFilter.summary.judge}): accepted ${acceptedSharesText(result.judgeFilter)}\n`);
+}
+
+/** The judge of `--judge-filter KIND`, or undefined when the flag is absent. */
+export function judgeFilterFlag(command: string, kind: string | undefined) {
+  if (kind === undefined) return undefined;
+  if (!(JUDGE_KINDS as readonly string[]).includes(kind)) throw new UsageError(`${command}: --judge-filter must be one of ${JUDGE_KINDS.join(', ')}, got ${JSON.stringify(kind)}`);
+  return createJudge(kind as JudgeKind);
 }

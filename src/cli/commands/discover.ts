@@ -12,22 +12,25 @@ import { writeReport } from '../../report/report.js';
 import { parseFlags, parseInteger, resolveModelSpec, twinFlag } from '../args.js';
 import { ARM_FLAGS, ARM_FLAGS_USAGE, armFromFlags, decodingFlags, parseArmMethods } from '../armFlags.js';
 import { progressReporter } from '../progress.js';
+import { judgeFilterFlag } from './directions.js';
 
 export const DISCOVER_USAGE = `emotion-circuits discover --model DIR --out RUN_DIR [--dataset sev|FILE] [--limit N] [--judge builtin|openai]
-  [--max-new-tokens 100] [--samples 24] [--ks 1,2,4,8,16,32] [--twin|--no-twin] [arm flags]
+  [--max-new-tokens 100] [--samples 24] [--ks 1,2,4,8,16,32] [--twin|--no-twin] [--judge-filter builtin|openai] [arm flags]
   Runs every stage into RUN_DIR: activation collection, directions and consistency, emotion neurons
   and heads with validation, sublayer influence, circuits, and the evaluation of the control arms
   (generations.jsonl, evaluation.json), then writes RUN_DIR/report.html. Finished stages are
   skipped, interrupted ones resume. --twin / --no-twin: also run the discovery stages on a
   random-weight twin of the model and say where the model does not beat it (default: on for models
   up to 50M parameters; it doubles the collection).
-  --limit N keeps N scenarios per theme in each split (a quick run).
+  --limit N keeps N scenarios per theme in each split (a quick run). --judge-filter builtin|openai
+  (off by default): directions and every later stage from the instructed train replies the judge
+  accepted (see \`directions --help\`).
   Examples:
     emotion-circuits discover --model path/to/hf-folder --out runs/my-run --limit 2
     emotion-circuits discover --model Qwen/Qwen2.5-1.5B-Instruct --out runs/qwen --judge openai
 ${ARM_FLAGS_USAGE}`;
 
-export const START_USAGE = `emotion-circuits start [--model DIR] [--out RUN_DIR] [--dataset sev|FILE] [--limit N] [--judge builtin|openai] [--twin|--no-twin]
+export const START_USAGE = `emotion-circuits start [--model DIR] [--out RUN_DIR] [--dataset sev|FILE] [--limit N] [--judge builtin|openai] [--twin|--no-twin] [--judge-filter builtin|openai]
   The main job: \`discover\` on the model (default: $EMOTION_CIRCUITS_MODEL) into RUN_DIR (default
   runs/<model folder name>), then RUN_DIR/report.html. Until the embedded default model exists, a
   model must be given.
@@ -46,6 +49,7 @@ const FLAGS = {
   ks: { type: 'string' },
   twin: { type: 'boolean' },
   'no-twin': { type: 'boolean' },
+  'judge-filter': { type: 'string' },
   ...ARM_FLAGS,
 } as const;
 
@@ -65,6 +69,7 @@ async function discover(command: 'discover' | 'start', argv: string[]): Promise<
     dataset: values.dataset,
     limit: parseInteger(command, 'limit', values.limit),
     twin,
+    judgeFilter: judgeFilterFlag(command, values['judge-filter']),
     judge: createJudge(values.judge as JudgeKind),
     components: { samples: parseInteger(command, 'samples', values.samples), ks },
     evaluation: {

@@ -87,13 +87,16 @@ class StatisticsBuilder {
   }
 }
 
-/** Rows of the train split instructed with each emotion. */
-function rowsByEmotion(store: ActivationStore): number[][] {
-  return EMOTIONS.map((emotion) => store.select((s) => s.split === 'train' && s.kind === 'instructed' && s.emotion === emotion));
+/** Rows of the train split instructed with each emotion (only the `accepted` ones when a judge filter ran). */
+function rowsByEmotion(store: ActivationStore, accepted?: ReadonlySet<number>): number[][] {
+  return EMOTIONS.map((emotion) => store.select((s) => s.split === 'train' && s.kind === 'instructed' && s.emotion === emotion && (!accepted || accepted.has(s.row))));
 }
 
-/** Neuron contributions a_n·β_{e,n}, β_e = W_downᵀ v_e (MLP-site direction of the same layer). */
-export function rankNeurons(store: ActivationStore, directions: DirectionSet, weights: ComponentWeights): UnitStatistics {
+/**
+ * Neuron contributions a_n·β_{e,n}, β_e = W_downᵀ v_e (MLP-site direction of the same layer);
+ * over the judge filter's `accepted` rows when given.
+ */
+export function rankNeurons(store: ActivationStore, directions: DirectionSet, weights: ComponentWeights, accepted?: ReadonlySet<number>): UnitStatistics {
   const { layers } = weights;
   const d = directions.mlp.width;
   const dff = store.index.mlpWidth;
@@ -108,7 +111,7 @@ export function rankNeurons(store: ActivationStore, directions: DirectionSet, we
   }
   const builder = new StatisticsBuilder(layers, dff);
   const values = new Float64Array(layers * dff);
-  rowsByEmotion(store).forEach((rows, e) => {
+  rowsByEmotion(store, accepted).forEach((rows, e) => {
     if (rows.length === 0) return;
     const post = store.read('mlp_post', rows); // [n, L, dff]
     rows.forEach((row, i) => {
@@ -120,8 +123,8 @@ export function rankNeurons(store: ActivationStore, directions: DirectionSet, we
   return builder.finish();
 }
 
-/** Head importances s − s_without_h at the attention site, from cached resid_mid and z. */
-export function rankHeads(store: ActivationStore, directions: DirectionSet, weights: ComponentWeights): UnitStatistics {
+/** Head importances s − s_without_h at the attention site, from cached resid_mid and z (over `accepted` rows when given). */
+export function rankHeads(store: ActivationStore, directions: DirectionSet, weights: ComponentWeights, accepted?: ReadonlySet<number>): UnitStatistics {
   const { layers, heads } = weights;
   const d = directions.attn.width;
   const zWidth = store.index.zWidth;
@@ -129,7 +132,7 @@ export function rankHeads(store: ActivationStore, directions: DirectionSet, weig
   const gains = Array.from({ length: layers }, (_, l) => weights.postAttnNorm(l));
   const builder = new StatisticsBuilder(layers, heads);
   const values = new Float64Array(layers * heads);
-  rowsByEmotion(store).forEach((rows, e) => {
+  rowsByEmotion(store, accepted).forEach((rows, e) => {
     if (rows.length === 0) return;
     const mid = store.read('resid_mid', rows); // [n, L, d]
     const z = store.read('attn_z', rows); //      [n, L, H·dh]

@@ -29,6 +29,7 @@ import { hashModelFiles, RunFolder, type Manifest } from '../run/runStore.js';
 import { effect, runValidation, validationSummary, type ConditionResult, type Effect, type ValidationPrompts } from './validation.js';
 import { validateTwin, type TwinValidationReport } from './twinValidation.js';
 import { TWIN_DIR } from '../directions/directionsRun.js';
+import { runJudgeFilterRows } from '../directions/judgeFilter.js';
 
 export const NEURONS_JSON = 'neurons.json';
 export const NEURONS_TENSORS = 'neurons.safetensors';
@@ -154,6 +155,7 @@ export async function runComponents(options: ComponentsRunOptions): Promise<Comp
   const run = RunFolder.open(options.runDir, header);
   const store = ActivationStore.open(run.path(ACTIVATIONS_DIR));
   const directions: DirectionSet = readDirections(run.path(DIRECTIONS_FILE));
+  const filter = runJudgeFilterRows(manifest, run.dir);
   const layers = options.layers ?? Array.from({ length: store.index.layers }, (_, l) => l);
   if (layers.some((l) => !Number.isInteger(l) || l < 0 || l >= store.index.layers)) throw new UsageError(`components: --layers must be within [0, ${store.index.layers})`);
 
@@ -176,7 +178,7 @@ export async function runComponents(options: ComponentsRunOptions): Promise<Comp
     const rankedNeurons = (): UnitStatistics => {
       if (!neuronRanking) {
         const started = Date.now();
-        neuronRanking = rankNeurons(store, directions, weights);
+        neuronRanking = rankNeurons(store, directions, weights, filter?.accepted);
         rankingMs.neurons = Date.now() - started;
         log(`neurons ranked in ${(rankingMs.neurons / 1000).toFixed(2)} s`);
       }
@@ -185,7 +187,7 @@ export async function runComponents(options: ComponentsRunOptions): Promise<Comp
     const rankedHeads = (): UnitStatistics => {
       if (!headRanking) {
         const started = Date.now();
-        headRanking = rankHeads(store, directions, weights);
+        headRanking = rankHeads(store, directions, weights, filter?.accepted);
         rankingMs.heads = Date.now() - started;
         log(`heads ranked in ${(rankingMs.heads / 1000).toFixed(2)} s (cached values, ${store.index.layers * weights.heads} heads)`);
       }
@@ -241,10 +243,10 @@ export async function runComponents(options: ComponentsRunOptions): Promise<Comp
     }
 
     // Difference vectors.
-    const diffHash = hashJson({ stage: 'diff-vectors@1', collect: manifest.stages.collect?.inputsHash ?? null });
+    const diffHash = hashJson({ stage: 'diff-vectors@1', collect: manifest.stages.collect?.inputsHash ?? null, ...(filter ? { judgeFilter: filter.inputsHash } : {}) });
     if (!run.isStageDone('diffVectors', diffHash)) {
       run.invalidateStage('diffVectors');
-      writeDiffVectors(run.path(DIFF_VECTORS_FILE), computeDiffVectors(store));
+      writeDiffVectors(run.path(DIFF_VECTORS_FILE), computeDiffVectors(store, filter?.accepted));
       run.completeStage('diffVectors', diffHash, [DIFF_VECTORS_FILE]);
       stages.diffVectors = 'ran';
     }

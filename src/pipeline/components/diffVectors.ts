@@ -31,11 +31,14 @@ export function diffVector(site: DiffVectorSite, emotion: Emotion, layer: number
   return site.data.subarray(start, start + site.width);
 }
 
-/** Computes Δμ and Δz from the train split's instructed prompts. */
-export function computeDiffVectors(store: ActivationStore): DiffVectors {
+/**
+ * Computes Δμ and Δz from the train split's instructed prompts; with `accepted` (a judge filter),
+ * from those rows only, each group centred over its accepted emotions as the directions are.
+ */
+export function computeDiffVectors(store: ActivationStore, accepted?: ReadonlySet<number>): DiffVectors {
   const site = (activation: 'mlp_post' | 'attn_z'): DiffVectorSite => {
-    const rows = labelledRows(store, 'train', activation);
-    return { data: Float32Array.from(centredEmotionMeans(rows.x, rows.labels)), layers: rows.x.layers, width: rows.x.width };
+    const rows = labelledRows(store, 'train', activation, accepted);
+    return { data: Float32Array.from(centredEmotionMeans(rows.x, rows.labels, undefined, accepted !== undefined)), layers: rows.x.layers, width: rows.x.width };
   };
   return { mlp: site('mlp_post'), attn: site('attn_z') };
 }

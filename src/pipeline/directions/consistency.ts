@@ -78,6 +78,8 @@ export interface ConsistencyReport {
   counts: { trainRows: number; trainGroups: number; testRows: number; testGroups: number };
   definitions: Record<string, string>;
   sites: Record<DirectionSite, SiteConsistency>;
+  /** Accepted share per emotion × valence when the directions came from a judge filter; null (or absent) without one. */
+  judgeFilter?: { judge: string; failures: number; shares: Record<string, Record<string, { accepted: number; total: number; share: number }>> } | null;
   /** Uninstructed-valence alignment of the model (valenceAlignment.ts), per site and layer. */
   valenceAlignment?: ValenceAlignment['sites'];
   /** The random-weight twin's figures and the paired comparison; null when the twin was not run. */

@@ -46,9 +46,12 @@ export function groupKey(sample: Pick<SampleRecord, 'skeletonId' | 'valence'>): 
   return `${sample.skeletonId}\u0000${sample.valence}`;
 }
 
-/** The instructed rows of `split` at `site`, labelled by group (scenario × valence) and emotion. */
-export function labelledRows(store: ActivationStore, split: 'train' | 'test', site: ActivationSite): LabelledRows {
-  const rows = store.select((s) => s.split === split && s.kind === 'instructed');
+/**
+ * The instructed rows of `split` at `site`, labelled by group (scenario × valence) and emotion;
+ * with `accepted` (store rows a judge filter accepted), only those rows.
+ */
+export function labelledRows(store: ActivationStore, split: 'train' | 'test', site: ActivationSite, accepted?: ReadonlySet<number>): LabelledRows {
+  const rows = store.select((s) => s.split === split && s.kind === 'instructed' && (!accepted || accepted.has(s.row)));
   if (rows.length === 0) throw new EmotionCircuitsError('RUN', `the ${split} split has no instructed prompts`, store.dir);
   const samples = rows.map((r) => store.samples[r]);
   const groupIds = new Map<string, number>();
@@ -61,9 +64,12 @@ export function labelledRows(store: ActivationStore, split: 'train' | 'test', si
   return { x: store.read(site, rows), labels: { group, emotion }, samples };
 }
 
-/** Directions of one site from labelled rows (optionally only the rows `rowFilter` keeps). */
-export function siteDirections(data: LabelledRows, rowFilter?: (row: number) => boolean): SiteDirections {
-  const c = centredEmotionMeans(data.x, data.labels, rowFilter);
+/**
+ * Directions of one site from labelled rows (optionally only the rows `rowFilter` keeps);
+ * `partialGroups` for judge-filtered rows (see centredEmotionMeans).
+ */
+export function siteDirections(data: LabelledRows, rowFilter?: (row: number) => boolean, partialGroups = false): SiteDirections {
+  const c = centredEmotionMeans(data.x, data.labels, rowFilter, partialGroups);
   const { directions, norms } = unitDirections(c, data.x.layers, data.x.width);
   return { directions, norms, layers: data.x.layers, width: data.x.width };
 }

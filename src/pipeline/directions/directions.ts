@@ -47,14 +47,21 @@ export function rowsByGroup(group: readonly number[]): number[][] {
  * c_e for every emotion and layer: [E, L, width] (f64). Every group must hold every emotion at
  * least once (several rows of one (g, e) are averaged into h_{g,e}). `rowFilter` restricts the
  * groups used (e.g. one valence, or half the themes) without copying the activations.
+ *
+ * `partialGroups` (the judge filter, where rejected replies leave holes): a group is centred over
+ * the emotions it holds, A_g, so δ_{g,e} = h_{g,e} − mean_{e'∈A_g} h_{g,e'}; groups with fewer than
+ * two emotions carry no contrast and are skipped; c_e = mean of δ_{g,e} over the groups that hold
+ * e. Complete groups give exactly the unfiltered result. An emotion held by no usable group is an
+ * error naming it.
  */
-export function centredEmotionMeans(x: SiteActivations, labels: RowLabels, rowFilter?: (row: number) => boolean): Float64Array {
+export function centredEmotionMeans(x: SiteActivations, labels: RowLabels, rowFilter?: (row: number) => boolean, partialGroups = false): Float64Array {
   const { layers, width } = x;
   const E = EMOTION_COUNT;
   const size = layers * width;
   const c = new Float64Array(E * size);
   const h = new Float64Array(E * size); // h_{g,e}, [E, L·width], reused per group
   const counts = new Array<number>(E);
+  const groupsPerEmotion = new Array<number>(E).fill(0);
   let groups = 0;
   for (const rows of rowsByGroup(labels.group)) {
     if (rowFilter && !rowFilter(rows[0])) continue;
@@ -68,20 +75,25 @@ export function centredEmotionMeans(x: SiteActivations, labels: RowLabels, rowFi
       for (let i = 0; i < size; i++) h[dst + i] += x.data[src + i];
     }
     const missing = counts.findIndex((n) => n === 0);
-    if (missing >= 0) {
+    if (missing >= 0 && !partialGroups) {
       throw new EmotionCircuitsError('RUN', `group ${labels.group[rows[0]]} has no row for emotion ${EMOTIONS[missing]}; every group needs all ${E} emotions`);
     }
-    for (let e = 0; e < E; e++) if (counts[e] > 1) for (let i = 0; i < size; i++) h[e * size + i] /= counts[e];
+    const present = counts.flatMap((n, e) => (n > 0 ? [e] : []));
+    if (present.length < 2) continue;
+    for (const e of present) if (counts[e] > 1) for (let i = 0; i < size; i++) h[e * size + i] /= counts[e];
     for (let i = 0; i < size; i++) {
       let groupMean = 0;
-      for (let e = 0; e < E; e++) groupMean += h[e * size + i];
-      groupMean /= E;
-      for (let e = 0; e < E; e++) c[e * size + i] += h[e * size + i] - groupMean;
+      for (const e of present) groupMean += h[e * size + i];
+      groupMean /= present.length;
+      for (const e of present) c[e * size + i] += h[e * size + i] - groupMean;
     }
+    for (const e of present) groupsPerEmotion[e]++;
     groups++;
   }
   if (groups === 0) throw new EmotionCircuitsError('RUN', 'no groups to compute directions from');
-  for (let i = 0; i < c.length; i++) c[i] /= groups;
+  const empty = groupsPerEmotion.findIndex((n) => n === 0);
+  if (empty >= 0) throw new EmotionCircuitsError('RUN', `no group with at least two emotions holds emotion ${EMOTIONS[empty]}; the judge filter accepted too few of its replies`);
+  for (let e = 0; e < E; e++) for (let i = e * size; i < (e + 1) * size; i++) c[i] /= groupsPerEmotion[e];
   return c;
 }
 

@@ -26,6 +26,8 @@ import { engineBuildHash } from '../collection/engineBuild.js';
 import { computeConsistency, CONSISTENCY_FILE, type ConsistencyReport } from './consistency.js';
 import { compareDirectionsWithTwin } from './twinComparison.js';
 import { valenceAlignment } from './valenceAlignment.js';
+import type { EmotionJudge } from '../../judge/judge.js';
+import { runJudgeFilter, type JudgeFilterResult } from './judgeFilter.js';
 import {
   DIRECTION_SITES, DIRECTIONS_FILE, labelledRows, readDirections, SITE_ACTIVATION, siteDirections, writeDirections, type DirectionSet,
 } from './directionSet.js';
@@ -54,6 +56,13 @@ export interface DirectionsRunOptions {
    * Default: on for models of at most {@link TWIN_DEFAULT_MAX_PARAMETERS} parameters.
    */
   twin?: boolean;
+  /**
+   * Judge filter (off by default): generate each instructed train prompt's reply, judge it against
+   * its emotion, and compute the directions (and every later stage) from the accepted ones only.
+   */
+  judgeFilter?: EmotionJudge;
+  /** New tokens per filter reply. Default: the shared decoding's 100. */
+  judgeFilterMaxNewTokens?: number;
   onProgress?: (progress: CollectProgress) => void;
   log?: (line: string) => void;
 }
@@ -73,7 +82,9 @@ export interface DirectionsRunResult {
   templateKind: 'model' | 'plain';
   prompts: number;
   tokens: number;
-  stages: Record<'collect' | 'directions' | 'consistency', 'ran' | 'skipped'> & Partial<Record<'twin', 'ran' | 'skipped'>>;
+  stages: Record<'collect' | 'directions' | 'consistency', 'ran' | 'skipped'> & Partial<Record<'twin' | 'judgeFilter', 'ran' | 'skipped'>>;
+  /** The judge filter's result; null without a filter. */
+  judgeFilter: JudgeFilterResult | null;
   /** Wall time of the collection in this invocation (0 when skipped), ms. */
   collectMs: number;
   consistency: ConsistencyReport;
@@ -128,7 +139,8 @@ export async function runDirections(options: DirectionsRunOptions): Promise<Dire
   // 2. The run folder.
   const modelFiles = hashModelFiles(options.model);
   const withTwin = twinEnabled(options.model, options.twin);
-  const settings = { limit: options.limit ?? null, batchSize, chunkSize, permutations, templateKind, twin: withTwin };
+  positiveInteger('--judge-filter-max-new-tokens', options.judgeFilterMaxNewTokens);
+  const settings = { limit: options.limit ?? null, batchSize, chunkSize, permutations, templateKind, twin: withTwin, judgeFilter: options.judgeFilter?.name ?? null };
   const run = RunFolder.open(options.out, {
     tool: toolVersion(),
     model: { dir: options.model, files: modelFiles },
@@ -140,10 +152,18 @@ export async function runDirections(options: DirectionsRunOptions): Promise<Dire
 
   // 3. Collection (resumable) and directions, for the model and (optionally) its twin.
   const collectSettings = { prompts, batchSize, chunkSize, templateKind, onProgress: options.onProgress, log };
-  const main = await collectAndDirect(run, '', options.model, modelFiles, collectSettings);
+  const collected = await collect(run, '', options.model, modelFiles, collectSettings);
+  // The judge filter on the model's own replies; the twin uses the same accepted rows.
+  let filter: JudgeFilterResult | null = null;
+  if (options.judgeFilter) {
+    filter = await runJudgeFilter(run, prompts, options.model, options.judgeFilter, { promptsHash: collected.collectHash, maxNewTokens: options.judgeFilterMaxNewTokens, batchSize, log });
+    stages.judgeFilter = filter.stage;
+    log(`judge filter (${filter.summary.judge}): accepted ${acceptedSharesText(filter)}`);
+  }
+  const main = direct(run, '', collected, filter);
   if (main.collectMs > 0) stages.collect = 'ran';
   if (main.directionsRan) stages.directions = 'ran';
-  let twin: Awaited<ReturnType<typeof collectAndDirect>> | null = null;
+  let twin: ReturnType<typeof direct> | null = null;
   if (withTwin) {
     const twinModelDir = run.path(TWIN_DIR, 'model');
     const twinModelHash = hashJson({ stage: 'twin-model@1', source: modelFiles, seed });
@@ -153,7 +173,7 @@ export async function runDirections(options: DirectionsRunOptions): Promise<Dire
       run.completeStage('twin.model', twinModelHash, [path.join(TWIN_DIR, 'model', 'model.safetensors')]);
     }
     log(`random-weight twin (seed ${seed}) in ${twinModelDir}`);
-    twin = await collectAndDirect(run, TWIN_DIR, twinModelDir, hashModelFiles(twinModelDir), collectSettings);
+    twin = direct(run, TWIN_DIR, await collect(run, TWIN_DIR, twinModelDir, hashModelFiles(twinModelDir), collectSettings), filter);
     stages.twin = twin.collectMs > 0 || twin.directionsRan ? 'ran' : 'skipped';
   }
 
@@ -165,6 +185,7 @@ export async function runDirections(options: DirectionsRunOptions): Promise<Dire
     const directions = readDirections(run.path(DIRECTIONS_FILE));
     consistency = computeConsistency(main.store, directions, { seed, permutations });
     consistency.valenceAlignment = valenceAlignment(main.store, directions).sites;
+    consistency.judgeFilter = filter ? { judge: filter.summary.judge, failures: filter.summary.failures, shares: filter.summary.shares } : null;
     consistency.twin = twin
       ? compareDirectionsWithTwin({ store: main.store, directions }, { store: twin.store, directions: readDirections(run.path(TWIN_DIR, DIRECTIONS_FILE)) }, seed)
       : null;
@@ -175,7 +196,12 @@ export async function runDirections(options: DirectionsRunOptions): Promise<Dire
     consistency = JSON.parse(fs.readFileSync(run.path(CONSISTENCY_FILE), 'utf8')) as ConsistencyReport;
   }
   for (const line of consistency.twin?.statements ?? []) log(`twin check: ${line}`);
-  return { runDir: run.dir, templateKind, prompts: prompts.length, tokens, stages, collectMs: main.collectMs + (twin?.collectMs ?? 0), consistency };
+  return { runDir: run.dir, templateKind, prompts: prompts.length, tokens, stages, judgeFilter: filter, collectMs: main.collectMs + (twin?.collectMs ?? 0), consistency };
+}
+
+/** `anger 0.83, sadness 1.00, …`: the accepted share of each emotion over all valences. */
+export function acceptedSharesText(filter: JudgeFilterResult): string {
+  return Object.entries(filter.summary.shares).map(([emotion, cells]) => `${emotion} ${cells.all.accepted}/${cells.all.total}`).join(', ');
 }
 
 interface CollectSettings {
@@ -187,14 +213,17 @@ interface CollectSettings {
   log: (line: string) => void;
 }
 
+const prefixedStage = (prefix: string, name: string): string => (prefix ? `${prefix}.${name}` : name);
+const prefixedFile = (prefix: string, ...parts: string[]): string => (prefix ? path.join(prefix, ...parts) : path.join(...parts));
+
 /**
- * Collection (resumable) and directions of one model into `prefix` of the run folder ('' for the
- * model, 'twin' for its twin); stage names are prefixed the same way.
+ * Collection (resumable) of one model into `prefix` of the run folder ('' for the model, 'twin'
+ * for its twin); stage names are prefixed the same way.
  */
-async function collectAndDirect(run: RunFolder, prefix: string, modelDir: string, modelFiles: Record<string, string>, settings: CollectSettings) {
+async function collect(run: RunFolder, prefix: string, modelDir: string, modelFiles: Record<string, string>, settings: CollectSettings) {
   const { prompts, batchSize, chunkSize, templateKind, log } = settings;
-  const stage = (name: string): string => (prefix ? `${prefix}.${name}` : name);
-  const file = (...parts: string[]): string => (prefix ? path.join(prefix, ...parts) : path.join(...parts));
+  const stage = (name: string): string => prefixedStage(prefix, name);
+  const file = (...parts: string[]): string => prefixedFile(prefix, ...parts);
   // The engine build (compiled model and kernel files), so chunks computed by another build are never mixed in.
   const collectHash = hashJson({ stage: 'collect@2', engine: engineBuildHash(), tool: toolVersion(), modelFiles, prompts: promptsHash(prompts), batchSize, chunkSize });
   const activationsDir = run.path(file(ACTIVATIONS_DIR));
@@ -213,14 +242,23 @@ async function collectAndDirect(run: RunFolder, prefix: string, modelDir: string
     const tokens = prompts.reduce((n, p) => n + p.ids.length, 0);
     log(`${prefix ? `${prefix}: ` : ''}collected ${prompts.length} prompts in ${(collectMs / 1000).toFixed(1)} s (${((tokens / Math.max(collectMs, 1)) * 1000).toFixed(0)} tokens/s)`);
   }
-  const store = ActivationStore.open(activationsDir);
+  return { store: ActivationStore.open(activationsDir), collectMs, collectHash };
+}
 
-  const directionsHash = hashJson({ stage: 'directions@1', collect: collectHash });
+/**
+ * Directions of one collected model into `prefix` of the run folder, from the judge filter's
+ * accepted rows when there is a filter (groups centred over their accepted emotions).
+ */
+function direct(run: RunFolder, prefix: string, collected: Awaited<ReturnType<typeof collect>>, filter: JudgeFilterResult | null) {
+  const { store, collectMs, collectHash } = collected;
+  const stage = (name: string): string => prefixedStage(prefix, name);
+  const file = (...parts: string[]): string => prefixedFile(prefix, ...parts);
+  const directionsHash = hashJson({ stage: 'directions@1', collect: collectHash, ...(filter ? { judgeFilter: filter.inputsHash } : {}) });
   let directionsRan = false;
   if (!run.isStageDone(stage('directions'), directionsHash)) {
     run.invalidateStage(stage('directions'));
     const set = {} as DirectionSet;
-    for (const site of DIRECTION_SITES) set[site] = siteDirections(labelledRows(store, 'train', SITE_ACTIVATION[site]));
+    for (const site of DIRECTION_SITES) set[site] = siteDirections(labelledRows(store, 'train', SITE_ACTIVATION[site], filter?.accepted), undefined, filter !== null);
     writeDirections(run.path(file(DIRECTIONS_FILE)), set);
     run.completeStage(stage('directions'), directionsHash, [file(DIRECTIONS_FILE)]);
     directionsRan = true;

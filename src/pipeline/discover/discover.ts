@@ -32,6 +32,9 @@ export interface DiscoverOptions {
    */
   readonly twin?: boolean;
   readonly judge: EvaluationJudge;
+  /** Judge filter of the directions stage (off by default): see DirectionsRunOptions.judgeFilter. */
+  readonly judgeFilter?: EvaluationJudge;
+  readonly judgeFilterMaxNewTokens?: number;
   /** Settings of the components stage (validation sizes, samples). */
   readonly components?: Omit<ComponentsRunOptions, 'runDir' | 'log'>;
   /** Settings of the evaluation (arms, decoding, batch size). */
@@ -52,7 +55,8 @@ export interface DiscoverResult {
 export async function runDiscover(options: DiscoverOptions): Promise<DiscoverResult> {
   const log = options.log ?? (() => {});
   const directions = await runDirections({
-    model: options.model, dataset: options.dataset ?? 'sev', out: options.out, limit: options.limit, seed: options.seed, twin: options.twin, onProgress: options.onCollectProgress, log,
+    model: options.model, dataset: options.dataset ?? 'sev', out: options.out, limit: options.limit, seed: options.seed, twin: options.twin,
+    judgeFilter: options.judgeFilter, judgeFilterMaxNewTokens: options.judgeFilterMaxNewTokens, onProgress: options.onCollectProgress, log,
   });
   const runDir = options.out;
   const components = await runComponents({ ...options.components, runDir, twin: options.twin === false ? false : undefined, log });

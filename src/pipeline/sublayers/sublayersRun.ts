@@ -15,7 +15,8 @@ import { LanguageModel } from '../../model/languageModel.js';
 import { ActivationStore } from '../collection/activationStore.js';
 import { ACTIVATIONS_DIR } from '../collection/collect.js';
 import { rebuildRunPrompts } from '../collection/runPrompts.js';
-import { DIRECTIONS_FILE, readDirections } from '../directions/directionSet.js';
+import { DIRECTIONS_FILE, groupKey, readDirections } from '../directions/directionSet.js';
+import { runJudgeFilterRows } from '../directions/judgeFilter.js';
 import { referenceLayers } from '../directions/referenceDirection.js';
 import { hashJson, writeJsonAtomic } from '../run/atomicWrite.js';
 import { openLaterStage } from '../run/laterStage.js';
@@ -50,6 +51,8 @@ export interface SublayersFile {
   definitions: Record<string, string>;
   alphas: number[];
   prompts: number;
+  /** With a judge filter: uninstructed prompts per emotion (the train groups of its accepted replies). */
+  promptsPerEmotion?: Record<Emotion, number>;
   /** Layers whose directions make v_ref. */
   referenceLayers: number[];
   /** σ per sublayer, [L]. */
@@ -92,14 +95,24 @@ export async function runSublayers(options: SublayersRunOptions): Promise<Sublay
 
   const store = ActivationStore.open(run.path(ACTIVATIONS_DIR));
   const directions = readDirections(run.path(DIRECTIONS_FILE));
-  const sigma = siteScales(store, store.select((s) => s.split === 'train' && s.kind === 'instructed'));
-  const prompts = rebuildRunPrompts(manifest, store).filter((p) => p.sample.split === 'train' && p.sample.kind === 'uninstructed').map((p) => p.ids);
+  // With a judge filter: σ over the accepted instructed rows, and each emotion's influence on the
+  // uninstructed prompts of the train groups (scenario × valence) whose reply in that emotion was accepted.
+  const filter = runJudgeFilterRows(manifest, run.dir);
+  const sigma = siteScales(store, store.select((s) => s.split === 'train' && s.kind === 'instructed' && (!filter || filter.accepted.has(s.row))));
+  const uninstructed = rebuildRunPrompts(manifest, store).filter((p) => p.sample.split === 'train' && p.sample.kind === 'uninstructed');
+  const prompts = uninstructed.map((p) => p.ids);
   if (prompts.length === 0) throw new EmotionCircuitsError('RUN', 'the train split has no uninstructed prompts', run.dir);
-  log(`sublayer influence on ${prompts.length} uninstructed train prompts, α ∈ {${alphas.join(', ')}}`);
+  const acceptedGroups = filter
+    ? EMOTIONS.map((emotion) => new Set(store.samples.filter((s) => filter.accepted.has(s.row) && s.emotion === emotion).map(groupKey)))
+    : null;
+  const promptsOf = (e: number): (readonly number[])[] => uninstructed.filter((p) => acceptedGroups![e].has(groupKey(p.sample))).map((p) => p.ids);
+  log(`sublayer influence on ${prompts.length} uninstructed train prompts${filter ? ' (judge-filtered groups per emotion)' : ''}, α ∈ {${alphas.join(', ')}}`);
   const model = await LanguageModel.load(manifest.model.dir);
   let influences;
   try {
-    influences = sublayerInfluence(model, prompts, directions, sigma, { alphas, batchSize, log });
+    influences = acceptedGroups
+      ? EMOTIONS.map((_, e) => sublayerInfluence(model, promptsOf(e), directions, sigma, { alphas, batchSize, log, emotions: [e] })[0])
+      : sublayerInfluence(model, prompts, directions, sigma, { alphas, batchSize, log });
   } finally {
     await model.dispose();
   }
@@ -123,6 +136,7 @@ export async function runSublayers(options: SublayersRunOptions): Promise<Sublay
     },
     alphas,
     prompts: prompts.length,
+    ...(acceptedGroups ? { promptsPerEmotion: Object.fromEntries(EMOTIONS.map((emotion, e) => [emotion, promptsOf(e).length])) as Record<Emotion, number> } : {}),
     referenceLayers: referenceLayers(store.index.layers),
     sigma: { attn: Array.from(sigma.attn), mlp: Array.from(sigma.mlp) },
     emotions,
