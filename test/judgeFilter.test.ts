@@ -210,5 +210,7 @@ describe('directions --judge-filter on TinyStories-656K', { skip: SHARED_DIR ? f
       runDirections({ ...base, judgeFilter: new FakeJudge('fake-no-anger', { rejectAll: 'anger' }) }),
       (error: unknown) => error instanceof EmotionCircuitsError && /accepted no anger reply/.test(error.message),
     );
+    assert.equal(RunFolder.read(runDir).stages.directions, undefined, 'the other filter\'s directions are forgotten');
+    await assert.rejects(runComponents({ runDir }), /no directions in this run/);
   });
 });

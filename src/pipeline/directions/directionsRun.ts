@@ -156,7 +156,13 @@ export async function runDirections(options: DirectionsRunOptions): Promise<Dire
   // The judge filter on the model's own replies; the twin uses the same accepted rows.
   let filter: JudgeFilterResult | null = null;
   if (options.judgeFilter) {
-    filter = await runJudgeFilter(run, prompts, options.model, options.judgeFilter, { promptsHash: collected.collectHash, maxNewTokens: options.judgeFilterMaxNewTokens, batchSize, log });
+    try {
+      filter = await runJudgeFilter(run, prompts, options.model, options.judgeFilter, { promptsHash: collected.collectHash, maxNewTokens: options.judgeFilterMaxNewTokens, batchSize, log });
+    } catch (error) {
+      // Never leave directions of another filter for the later stages to mix with this one's rows.
+      for (const stage of ['directions', `${TWIN_DIR}.directions`]) run.invalidateStage(stage);
+      throw error;
+    }
     stages.judgeFilter = filter.stage;
     log(`judge filter (${filter.summary.judge}): accepted ${acceptedSharesText(filter)}`);
   }
