@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { allHookNames } from '../src/model/hookNames.js';
+import { chooseModelSpec } from '../src/cli/args.js';
+import { defaultModelDir } from '../src/organism/defaultModel.js';
 import { SafetensorsReader } from '../src/model/safetensors.js';
 import { compare } from './helpers/compare.js';
 import { SHARED_DIR, SHARED_SKIP_MESSAGE, sharedPath } from './helpers/shared.js';
@@ -19,10 +21,16 @@ function cli(args: string[], env: Record<string, string> = {}): { status: number
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-test('without a model the CLI says plainly what it needs', () => {
-  const result = cli(['start']);
-  assert.equal(result.status, 2);
-  assert.match(result.stderr, /no model given\. Pass --model DIR .* or set EMOTION_CIRCUITS_MODEL/);
+test('without --model the CLI uses the embedded organism, and says plainly what it needs when there is none', () => {
+  assert.deepEqual(chooseModelSpec('start', 'a', 'b', 'c'), { spec: 'a', source: 'flag' });
+  assert.deepEqual(chooseModelSpec('start', undefined, 'b', 'c'), { spec: 'b', source: 'env' });
+  assert.deepEqual(chooseModelSpec('start', undefined, undefined, 'c'), { spec: 'c', source: 'default' });
+  assert.throws(() => chooseModelSpec('start', undefined, undefined, null), /start: no model given\. Pass --model DIR .* or set EMOTION_CIRCUITS_MODEL/);
+  const organism = defaultModelDir();
+  assert.ok(organism !== null && existsSync(join(organism, 'model.safetensors')), 'the repository carries the organism');
+  const result = cli(['generate', '--prompt', 'Hello', '--max-new-tokens', '3']);
+  assert.equal(result.status, 0, result.stderr);
+  assert.match(result.stderr, /using the embedded default model, the emotion model organism/);
   assert.equal(cli(['frobnicate']).status, 2);
   assert.match(cli(['trace', '--bogus']).stderr, /Unknown option '--bogus'/);
 });

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from '../errors.js';
 import { isModelId, resolveModel } from '../model/hub.js';
+import { defaultModelDir } from '../organism/defaultModel.js';
 import { WEIGHTS_MODES, type WeightsMode } from '../model/weights.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -17,22 +18,39 @@ export function parseFlags<T extends Options>(command: string, argv: string[], o
   }
 }
 
+/** Where the model of a command comes from. */
+export type ModelSource = 'flag' | 'env' | 'default';
+
 /**
- * The model folder from --model, else EMOTION_CIRCUITS_MODEL: a local folder as it is, or a hub id
- * (`org/name[@revision]`) downloaded into the Hugging Face cache (progress on stderr). A clear error
- * when neither is set, or when the value is neither an existing folder nor an id.
+ * The model spec from --model, else EMOTION_CIRCUITS_MODEL, else the embedded default model (the
+ * emotion model organism) when this installation carries it; a clear error when there is none.
+ */
+export function chooseModelSpec(command: string, flag: string | undefined, env: string | undefined, defaultDir: string | null): { spec: string; source: ModelSource } {
+  if (flag) return { spec: flag, source: 'flag' };
+  if (env) return { spec: env, source: 'env' };
+  if (defaultDir) return { spec: defaultDir, source: 'default' };
+  throw new UsageError(
+    `${command}: no model given. Pass --model DIR (a local Hugging Face folder with config.json, ` +
+      'model.safetensors and tokenizer.json, or a hub id like org/name) or set EMOTION_CIRCUITS_MODEL.',
+  );
+}
+
+/**
+ * The model folder from --model, else EMOTION_CIRCUITS_MODEL, else the embedded organism: a local
+ * folder as it is, or a hub id (`org/name[@revision]`) downloaded into the Hugging Face cache
+ * (progress on stderr). A clear error when the value is neither an existing folder nor an id.
  */
 export async function resolveModelSpec(command: string, flag: string | undefined): Promise<string> {
-  const spec = flag ?? process.env.EMOTION_CIRCUITS_MODEL;
-  if (!spec) {
-    throw new UsageError(
-      `${command}: no model given. Pass --model DIR (a local Hugging Face folder with config.json, ` +
-        'model.safetensors and tokenizer.json, or a hub id like org/name) or set EMOTION_CIRCUITS_MODEL.',
-    );
-  }
-  if (existsSync(spec)) return spec;
+  return (await resolveModelChoice(command, flag)).dir;
+}
+
+/** {@link resolveModelSpec}, also saying where the model came from. */
+export async function resolveModelChoice(command: string, flag: string | undefined): Promise<{ dir: string; source: ModelSource }> {
+  const { spec, source } = chooseModelSpec(command, flag, process.env.EMOTION_CIRCUITS_MODEL, defaultModelDir());
+  if (source === 'default') process.stderr.write(`${command}: no --model or EMOTION_CIRCUITS_MODEL given: using the embedded default model, the emotion model organism (models/organism)\n`);
+  if (existsSync(spec)) return { dir: spec, source };
   if (!isModelId(spec)) throw new UsageError(`${command}: model folder ${spec} does not exist (and it is not a hub id like org/name)`);
-  return resolveModel(spec, { log: (line) => void process.stderr.write(`${command}: ${line}\n`) });
+  return { dir: await resolveModel(spec, { log: (line) => void process.stderr.write(`${command}: ${line}\n`) }), source };
 }
 
 export function parseNumber(command: string, name: string, value: string | undefined, fallback: number): number {

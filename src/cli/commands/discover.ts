@@ -9,7 +9,8 @@ import { modelFolderName } from '../../model/hub.js';
 import { runDiscover } from '../../pipeline/discover/discover.js';
 import { accuracyTable } from '../../pipeline/evaluation/summary.js';
 import { writeReport } from '../../report/report.js';
-import { parseFlags, parseInteger, resolveModelSpec, twinFlag } from '../args.js';
+import { defaultModelDataset } from '../../organism/defaultModel.js';
+import { parseFlags, parseInteger, resolveModelChoice, twinFlag } from '../args.js';
 import { ARM_FLAGS, ARM_FLAGS_USAGE, armFromFlags, decodingFlags, parseArmMethods } from '../armFlags.js';
 import { progressReporter } from '../progress.js';
 import { judgeFilterFlag } from './directions.js';
@@ -31,17 +32,19 @@ export const DISCOVER_USAGE = `emotion-circuits discover --model DIR --out RUN_D
 ${ARM_FLAGS_USAGE}`;
 
 export const START_USAGE = `emotion-circuits start [--model DIR] [--out RUN_DIR] [--dataset sev|FILE] [--limit N] [--judge builtin|openai] [--twin|--no-twin] [--judge-filter builtin|openai]
-  The main job: \`discover\` on the model (default: $EMOTION_CIRCUITS_MODEL) into RUN_DIR (default
-  runs/<model folder name>), then RUN_DIR/report.html. Until the embedded default model exists, a
-  model must be given.
+  The main job: \`discover\` on the model into RUN_DIR (default runs/<model folder name>), then
+  RUN_DIR/report.html. The model: --model, else $EMOTION_CIRCUITS_MODEL, else the embedded emotion
+  model organism (models/organism), which is evaluated on its held-out SEV sets (data/organism-sev)
+  with a lighter validation (k ≤ 8, 2 random draws, 12 prompts per emotion) unless flags say otherwise.
   Examples:
+    emotion-circuits start
     emotion-circuits start --model path/to/hf-folder --limit 2
     EMOTION_CIRCUITS_MODEL=Qwen/Qwen2.5-1.5B-Instruct emotion-circuits start`;
 
 const FLAGS = {
   model: { type: 'string' },
   out: { type: 'string' },
-  dataset: { type: 'string', default: 'sev' },
+  dataset: { type: 'string' },
   limit: { type: 'string' },
   judge: { type: 'string', default: 'builtin' },
   'max-new-tokens': { type: 'string' },
@@ -56,7 +59,9 @@ const FLAGS = {
 async function discover(command: 'discover' | 'start', argv: string[]): Promise<void> {
   const { values } = parseFlags(command, argv, FLAGS);
   const twin = twinFlag(command, values.twin, values['no-twin']);
-  const modelDir = await resolveModelSpec(command, values.model);
+  const { dir: modelDir, source } = await resolveModelChoice(command, values.model);
+  // The embedded organism is evaluated on its own held-out SEV sets unless a dataset is given.
+  const dataset = values.dataset ?? (source === 'default' ? defaultModelDataset() : 'sev');
   if (command === 'discover' && !values.out) throw new UsageError(`discover: --out RUN_DIR is required\n${DISCOVER_USAGE}`);
   const out = values.out ?? join('runs', modelFolderName(modelDir));
   if (!(JUDGE_KINDS as readonly string[]).includes(values.judge)) throw new UsageError(`${command}: --judge must be one of ${JUDGE_KINDS.join(', ')}`);
@@ -66,12 +71,16 @@ async function discover(command: 'discover' | 'start', argv: string[]): Promise<
   const result = await runDiscover({
     model: modelDir,
     out,
-    dataset: values.dataset,
+    dataset,
     limit: parseInteger(command, 'limit', values.limit),
     twin,
     judgeFilter: judgeFilterFlag(command, values['judge-filter']),
     judge: createJudge(values.judge as JudgeKind),
-    components: { samples: parseInteger(command, 'samples', values.samples), ks },
+    // On the embedded organism, a lighter validation (k ≤ 8, 2 random draws, 12 held-out prompts per
+    // emotion) keeps `npm start` within minutes; flags override it.
+    components: source === 'default'
+      ? { samples: parseInteger(command, 'samples', values.samples) ?? 12, ks: ks ?? [1, 2, 4, 8], seeds: 2 }
+      : { samples: parseInteger(command, 'samples', values.samples), ks },
     evaluation: {
       arms: parseArmMethods(command, values.arms).map((method) => armFromFlags(command, method, values)),
       decoding: decodingFlags(command, values),

@@ -1,0 +1,19 @@
+/**
+ * The embedded default model: the emotion model organism trained by `train-organism` and committed
+ * under `models/organism/` (with its held-out SEV sets under `data/organism-sev/`). Every command
+ * that takes `--model` falls back to it when neither the flag nor EMOTION_CIRCUITS_MODEL is set.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../pipeline/stimuli/sev.js';
+
+/** The organism's folder, or null when this installation does not carry it. */
+export function defaultModelDir(): string | null {
+  const dir = join(packageRoot(), 'models', 'organism');
+  return existsSync(join(dir, 'config.json')) ? dir : null;
+}
+
+/** The SEV folder the organism's held-out evaluation uses (train.jsonl, test.jsonl). */
+export function defaultModelDataset(): string {
+  return join(packageRoot(), 'data', 'organism-sev');
+}
