@@ -27,7 +27,7 @@ describe('discover on TinyStories-656K', { skip: SHARED_DIR ? false : SHARED_SKI
   let dataset: string;
   let out: string;
   const model = (): string => sharedPath('models', 'tinystories-656k');
-  const args = (): string[] => ['discover', '--model', model(), '--out', out, '--dataset', dataset, '--max-new-tokens', '8', '--samples', '4', '--ks', '1,2', '--random-seeds', '0,1'];
+  const args = (): string[] => ['discover', '--model', model(), '--out', out, '--dataset', dataset, '--max-new-tokens', '8', '--samples', '4', '--ks', '1,2', '--random-seeds', '0,1', '--no-twin'];
   before(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ec-discover-'));
     dataset = writeSmallSev(dir);
@@ -40,7 +40,7 @@ describe('discover on TinyStories-656K', { skip: SHARED_DIR ? false : SHARED_SKI
     assert.equal(first.status, 0, first.stderr);
     const files = [
       'manifest.json', 'directions.safetensors', 'consistency.json', 'neurons.json', 'neurons.safetensors', 'heads.json', 'heads.safetensors',
-      'diff_vectors.safetensors', 'validation.json', 'sublayers.json', 'generations.jsonl', 'evaluation.json',
+      'diff_vectors.safetensors', 'validation.json', 'sublayers.json', 'generations.jsonl', 'evaluation.json', 'report.html',
       ...EMOTIONS.flatMap((e) => [`circuits/${e}.json`, `circuits/${e}.safetensors`]),
     ];
     for (const file of files) assert.ok(fs.existsSync(path.join(out, file)), `${file} written`);
