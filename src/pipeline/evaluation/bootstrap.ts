@@ -4,6 +4,7 @@
  * repeated draws on the same prompt do not pass for independent evidence.
  */
 import { seededRandom } from '../../random.js';
+import { quantileOfSorted } from '../stats/intervals.js';
 
 export interface RateInterval {
   /** Texts counted. */
@@ -23,14 +24,6 @@ export interface BootstrapSettings {
 }
 
 export const DEFAULT_BOOTSTRAP: BootstrapSettings = { resamples: 1000, level: 0.95, seed: 0 };
-
-/** Quantile q of sorted values with linear interpolation (numpy's default, "type 7"). */
-export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
-  const position = (sorted.length - 1) * q;
-  const below = Math.floor(position);
-  const above = Math.min(sorted.length - 1, below + 1);
-  return sorted[below] + (sorted[above] - sorted[below]) * (position - below);
-}
 
 /** A 32-bit seed for one cell, so each interval depends only on (seed, cell name), not on cell order. */
 export function cellSeed(seed: number, cell: string): number {
@@ -65,5 +58,5 @@ export function bootstrapRate(clusters: readonly (readonly number[])[], settings
   }
   rates.sort();
   const tail = (1 - settings.level) / 2;
-  return { n, successes, rate, low: quantileSorted(rates, tail), high: quantileSorted(rates, 1 - tail) };
+  return { n, successes, rate, low: quantileOfSorted(rates, tail), high: quantileOfSorted(rates, 1 - tail) };
 }
