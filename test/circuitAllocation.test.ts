@@ -5,16 +5,19 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { allocateCircuit, allocateKind } from '../src/pipeline/circuits/allocation.js';
-import { DEFAULT_CIRCUIT_SETTINGS, resolveCircuitSettings, selectCircuit } from '../src/pipeline/circuits/circuit.js';
+import { DEFAULT_CIRCUIT_SETTINGS, log10Binomial, resolveCircuitSettings, selectCircuit } from '../src/pipeline/circuits/circuit.js';
 import type { DirectionSet, SiteDirections } from '../src/pipeline/directions/directionSet.js';
 import { referenceDirection, referenceLayers } from '../src/pipeline/directions/referenceDirection.js';
 import { UsageError } from '../src/errors.js';
+
+/** The paper's allocation: no cap on a kind's share of the model's units. */
+const PAPER = { ...DEFAULT_CIRCUIT_SETTINGS, maxKindShare: 1 };
 
 describe('circuit allocation', () => {
   test('budget and split: 2 layers → K = 40, 28 neurons and 12 heads; cap cuts layer 0 and the excess moves to layer 1', () => {
     // Neurons: minimum 4 each → R = 20; 0.75/0.25 → 15, 5; cap ⌊0.4·28⌋ = 11 → 11, then 5 + 4 = 9.
     // Heads: minimum 2 each → R = 8; 0.5/0.5 → 4, 4 (cap ⌊4.8⌋ = 4).
-    const a = allocateCircuit({ attn: [0.5, 0.5], mlp: [0.75, 0.25] }, { neurons: [384, 384], heads: [8, 8] }, DEFAULT_CIRCUIT_SETTINGS);
+    const a = allocateCircuit({ attn: [0.5, 0.5], mlp: [0.75, 0.25] }, { neurons: [384, 384], heads: [8, 8] }, PAPER);
     assert.equal(a.total, 40);
     assert.equal(a.neurons.budget, 28);
     assert.equal(a.heads.budget, 12);
@@ -28,7 +31,7 @@ describe('circuit allocation', () => {
   test('largest remainder with ties broken by layer index (3 layers)', () => {
     // K = 60 → 42 neurons, 18 heads. Neurons: R = 42 − 12 = 30; 15, 7.5, 7.5 → 15, 7, 7 and the tie
     // of remainders .5/.5 goes to layer 1. Heads: R = 18 − 6 = 12; 2.4, 3.6, 6 → 2, 3, 6 and .6 wins.
-    const a = allocateCircuit({ attn: [0.2, 0.3, 0.5], mlp: [0.5, 0.25, 0.25] }, { neurons: [100, 100, 100], heads: [8, 8, 8] }, DEFAULT_CIRCUIT_SETTINGS);
+    const a = allocateCircuit({ attn: [0.2, 0.3, 0.5], mlp: [0.5, 0.25, 0.25] }, { neurons: [100, 100, 100], heads: [8, 8, 8] }, PAPER);
     assert.deepEqual(a.neurons.planned, [19, 12, 11]);
     assert.deepEqual(a.heads.planned, [4, 6, 8]);
     assert.equal(a.neurons.used.reduce((x, y) => x + y), 42);
@@ -67,6 +70,37 @@ describe('circuit allocation', () => {
     const over = allocateKind(5, [1, 1], [1, 1], 0, 1);
     assert.deepEqual(over.used, [1, 1]);
     assert.equal(over.unplaced, 3);
+  });
+
+  test('maxKindShare caps a kind at a share of the model\'s units, so a random circuit can differ', () => {
+    // The organism's shape: 4 layers × 4 heads, 384 neurons. K = 80 → 56 neurons, 24 heads requested;
+    // heads capped at ⌊0.5·16⌋ = 8: minimum 2 × 4 layers = 8, nothing left → 2 heads per layer.
+    const sizes = { neurons: [384, 384, 384, 384], heads: [4, 4, 4, 4] };
+    const weights = { attn: [0.7, 0.1, 0.1, 0.1], mlp: [0.25, 0.25, 0.25, 0.25] };
+    const a = allocateCircuit(weights, sizes, DEFAULT_CIRCUIT_SETTINGS);
+    assert.equal(a.heads.requested, 24);
+    assert.equal(a.heads.budget, 8);
+    assert.deepEqual(a.heads.used, [2, 2, 2, 2]);
+    assert.equal(a.neurons.requested, 56);
+    assert.equal(a.neurons.budget, 56); // ⌊0.5·1536⌋ = 768 does not bind
+    // max-kind-share 1 is the paper's allocation: all 16 heads.
+    const paper = allocateCircuit(weights, sizes, { ...DEFAULT_CIRCUIT_SETTINGS, maxKindShare: 1 });
+    assert.equal(paper.heads.budget, 16);
+    assert.deepEqual(paper.heads.used, [4, 4, 4, 4]);
+    assert.equal(paper.heads.unplaced, 0); // the 8 heads the model does not have were never budgeted
+    // A share between: ⌊0.75·16⌋ = 12 → minimum 2 each, R = 4, cap ⌊0.4·12⌋ = 4; 4 over 0.7/0.1/0.1/0.1:
+    // exact 2.8, 0.4, 0.4, 0.4 → floors 2, 0, 0, 0; remainders .8, .4, .4, .4 → layer 0, then layer 1 (tie by index).
+    const three = allocateCircuit(weights, sizes, { ...DEFAULT_CIRCUIT_SETTINGS, maxKindShare: 0.75 });
+    assert.deepEqual(three.heads.planned, [5, 3, 2, 2]);
+    assert.deepEqual(three.heads.used, [4, 4, 2, 2]); // layer 0 holds 4: 1 short, back-filled into layer 1
+    assert.throws(() => resolveCircuitSettings({ maxKindShare: 0 }), /maxKindShare/);
+  });
+
+  test('log10 of the distinct random circuits', () => {
+    assert.equal(log10Binomial(4, 4), 0);
+    assert.ok(Math.abs(log10Binomial(4, 2) - Math.log10(6)) < 1e-12);
+    assert.ok(Math.abs(log10Binomial(10, 3) - Math.log10(120)) < 1e-12);
+    assert.ok(Math.abs(log10Binomial(384, 14) - Math.log10(384 * 383 * 382 * 381 * 380 * 379 * 378 * 377 * 376 * 375 * 374 * 373 * 372 * 371 / 87178291200)) < 1e-9);
   });
 
   test('units: the top units of each layer by signed score; settings are checked', () => {

@@ -31,7 +31,8 @@ function handCircuit(units: Array<{ neurons: number[]; heads: number[] }>, lambd
     format: CIRCUIT_FORMAT,
     emotion: 'fear',
     lambda,
-    budget: { total: 0, neurons: 0, heads: 0, minimum: zero, cap: zero, unplaced: zero },
+    budget: { total: 0, requested: zero, neurons: 0, heads: 0, minimum: zero, cap: zero, unplaced: zero },
+    randomCircuitsLog10: 0,
     weights: { attn: units.map(() => 0.5), mlp: units.map(() => 0.5) },
     settings: DEFAULT_CIRCUIT_SETTINGS,
     layers: units.map((u, layer) => {

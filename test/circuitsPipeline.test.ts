@@ -69,7 +69,7 @@ describe('sublayers and circuits on TinyStories-656K', { skip: SHARED_DIR ? fals
     });
   });
 
-  test('circuits: budget 40 (28 neurons, 12 heads), each layer\'s top units by signed score, the vector pair', () => {
+  test('circuits: budget 40 (28 neurons, 12 heads asked, capped at 8 = half the heads), each layer\'s top units by signed score, the vector pair', () => {
     const checkpoint = Checkpoint.open(sharedPath('models', 'tinystories-656k'));
     const weights = checkpointComponentWeights(checkpoint);
     const neurons = SafetensorsReader.open(path.join(runDir, 'neurons.safetensors'));
@@ -81,7 +81,18 @@ describe('sublayers and circuits on TinyStories-656K', { skip: SHARED_DIR ? fals
         assert.deepEqual(circuit, circuits.circuits[emotion]);
         assert.equal(circuit.budget.total, 40);
         assert.equal(circuit.layers.reduce((s, l) => s + l.used.neurons, 0), 28);
-        assert.equal(circuit.layers.reduce((s, l) => s + l.used.heads, 0), 12);
+        assert.deepEqual(circuit.budget.requested, { neurons: 28, heads: 12 });
+        assert.equal(circuit.budget.heads, 8);
+        assert.equal(circuit.layers.reduce((s, l) => s + l.used.heads, 0), 8);
+        // Distinct random circuits: Π over layers of C(384, n_l)·C(8, h_l), as log10.
+        let log10Draws = 0;
+        for (const layer of circuit.layers) {
+          for (const [size, count] of [[384, layer.used.neurons], [8, layer.used.heads]]) {
+            for (let i = 0; i < count; i++) log10Draws += Math.log10((size - i) / (i + 1));
+          }
+        }
+        assert.ok(Math.abs(circuit.randomCircuitsLog10 - log10Draws) < 1e-9, `${circuit.randomCircuitsLog10} vs ${log10Draws}`);
+        assert.ok(circuit.randomCircuitsLog10 > 1);
         const neuronScores = neurons.readF32(`mean.${emotion}`);
         const headScores = heads.readF32(`mean.${emotion}`);
         const { layers, width, mlpOut, attnOut } = readEquivalentVectors(path.join(runDir, 'circuits', `${emotion}.safetensors`));

@@ -2,6 +2,7 @@
 /** The `emotion-circuits` command line: one sub-command per file under commands/. */
 import { EmotionCircuitsError } from '../errors.js';
 import { ATTRIBUTE_USAGE, runAttributeCommand } from './commands/attribute.js';
+import { CIRCUITS_USAGE, runCircuitsCommand } from './commands/circuits.js';
 import { COMPONENTS_USAGE, runComponentsCommand } from './commands/components.js';
 import { DIRECTIONS_USAGE, runDirectionsCommand } from './commands/directions.js';
 import { EXPORT_USAGE, runExportCommand } from './commands/export.js';
@@ -24,6 +25,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; usage: 
   generate: { run: runGenerateCommand, usage: GENERATE_USAGE },
   directions: { run: runDirectionsCommand, usage: DIRECTIONS_USAGE },
   components: { run: runComponentsCommand, usage: COMPONENTS_USAGE },
+  circuits: { run: runCircuitsCommand, usage: CIRCUITS_USAGE },
   judge: { run: runJudgeCommand, usage: JUDGE_USAGE },
   export: { run: runExportCommand, usage: EXPORT_USAGE },
   serve: { run: runServeCommand, usage: SERVE_USAGE },

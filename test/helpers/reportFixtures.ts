@@ -43,9 +43,9 @@ export function writeReportFixtures(runDir: string, layers: number): void {
     });
     const circuit = {
       format: 'emotion-circuits/circuit@1', emotion, lambda: 1 + e / 10,
-      budget: { total: 20, neurons: 14, heads: 6, minimum: { neurons: 4, heads: 2 }, cap: { neurons: 6, heads: 3 }, unplaced: { neurons: 0, heads: e % 2 } },
+      budget: { total: 20, requested: { neurons: 14, heads: 6 }, neurons: 14, heads: 6, minimum: { neurons: 4, heads: 2 }, cap: { neurons: 6, heads: 3 }, unplaced: { neurons: 0, heads: e % 2 } },
       weights: { attn: Array.from({ length: layers }, () => 1 / layers), mlp: Array.from({ length: layers }, () => 1 / layers) },
-      settings: {}, layers: circuitLayers,
+      randomCircuitsLog10: 12.5 + e, settings: {}, layers: circuitLayers,
     };
     fs.writeFileSync(path.join(runDir, 'circuits', `${emotion}.json`), JSON.stringify(circuit));
   });

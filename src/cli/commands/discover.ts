@@ -12,11 +12,13 @@ import { writeReport } from '../../report/report.js';
 import { defaultModelDataset } from '../../organism/defaultModel.js';
 import { parseFlags, parseInteger, resolveModelChoice, twinFlag } from '../args.js';
 import { ARM_FLAGS, ARM_FLAGS_USAGE, armFromFlags, decodingFlags, parseArmMethods } from '../armFlags.js';
+import { CIRCUIT_FLAG_USAGE, parseCircuitFlag } from '../circuitFlags.js';
 import { progressReporter } from '../progress.js';
 import { judgeFilterFlag } from './directions.js';
 
 export const DISCOVER_USAGE = `emotion-circuits discover --model DIR --out RUN_DIR [--dataset sev|FILE] [--limit N] [--judge builtin|openai]
-  [--max-new-tokens 100] [--samples 24] [--ks 1,2,4,8,16,32] [--twin|--no-twin] [--judge-filter builtin|openai] [arm flags]
+  [--max-new-tokens 100] [--samples 24] [--ks 1,2,4,8,16,32] [--twin|--no-twin] [--judge-filter builtin|openai]
+  [--circuit KEY=VALUE,…] [arm flags]
   Runs every stage into RUN_DIR: activation collection, directions and consistency, emotion neurons
   and heads with validation, sublayer influence, circuits, and the evaluation of the control arms
   (generations.jsonl, evaluation.json), then writes RUN_DIR/report.html. Finished stages are
@@ -29,6 +31,8 @@ export const DISCOVER_USAGE = `emotion-circuits discover --model DIR --out RUN_D
   Examples:
     emotion-circuits discover --model path/to/hf-folder --out runs/my-run --limit 2
     emotion-circuits discover --model Qwen/Qwen2.5-1.5B-Instruct --out runs/qwen --judge openai
+    emotion-circuits discover --model path/to/hf-folder --out runs/paper --circuit max-kind-share=1,lambda.anger=0.8
+${CIRCUIT_FLAG_USAGE}
 ${ARM_FLAGS_USAGE}`;
 
 export const START_USAGE = `emotion-circuits start [--model DIR] [--out RUN_DIR] [--dataset sev|FILE] [--limit N] [--judge builtin|openai] [--twin|--no-twin] [--judge-filter builtin|openai]
@@ -53,6 +57,7 @@ const FLAGS = {
   twin: { type: 'boolean' },
   'no-twin': { type: 'boolean' },
   'judge-filter': { type: 'string' },
+  circuit: { type: 'string' },
   ...ARM_FLAGS,
 } as const;
 
@@ -76,6 +81,7 @@ async function discover(command: 'discover' | 'start', argv: string[]): Promise<
     twin,
     judgeFilter: judgeFilterFlag(command, values['judge-filter']),
     judge: createJudge(values.judge as JudgeKind),
+    circuits: parseCircuitFlag(command, values.circuit),
     // On the embedded organism, a lighter validation (k ≤ 8, 2 random draws, 12 held-out prompts per
     // emotion) keeps `npm start` within minutes; flags override it.
     components: source === 'default'

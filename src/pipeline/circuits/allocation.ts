@@ -2,7 +2,10 @@
  * Circuit budget allocation (DESIGN.md §3 step 8), a pure function of the sublayer weights:
  *
  * 1. Budget K = multiplier × number of sublayers (2 per layer); K_n = round(split·K) neurons and
- *    K_h = K − K_n heads.
+ *    K_h = K − K_n heads. Each kind's budget is then capped at ⌊maxKindShare × the model's units of
+ *    that kind⌋ (not in the paper: on a small model the paper's head budget can exceed every head
+ *    the model has, and a circuit holding all heads makes a random circuit with the same per-layer
+ *    counts the same circuit — no control at all).
  * 2. Per kind, a minimum per layer (4 neurons, 2 heads), lowered to 1 when the kind's budget cannot
  *    give every layer the minimum, and to 0 when it cannot give every layer one unit.
  * 3. The rest R = K_kind − Σ minimums in proportion to the kind's weights w (floor, then largest
@@ -16,7 +19,9 @@
  */
 
 export interface KindAllocation {
-  /** Units this kind had to place: K_n or K_h. */
+  /** What the split asked for: round(split·K) neurons or K − that many heads. */
+  readonly requested: number;
+  /** Units this kind had to place: the requested budget, capped at ⌊maxKindShare × its units⌋. */
   readonly budget: number;
   /** The per-layer minimum actually used (after the downgrades to 1 and 0). */
   readonly minimum: number;
@@ -41,6 +46,11 @@ export interface AllocationRules {
   readonly minimum: { readonly neurons: number; readonly heads: number };
   /** Cap of one layer's proportional part as a share of the kind's budget (paper: 0.4). */
   readonly layerCap: number;
+  /**
+   * Most of a kind's units in the whole model a circuit may take (ours: 0.5; 1 is the paper's
+   * allocation). At 0.5 a random circuit with the same per-layer counts is a different unit set.
+   */
+  readonly maxKindShare: number;
 }
 
 export interface CircuitAllocation {
@@ -74,7 +84,7 @@ function largestRemainder(amount: number, weights: readonly number[], among: rea
  * Allocates `budget` units of one kind over layers with `weights` (≥ 0, any scale) and `sizes`
  * units per layer.
  */
-export function allocateKind(budget: number, weights: readonly number[], sizes: readonly number[], minimum: number, layerCap: number): KindAllocation {
+export function allocateKind(budget: number, weights: readonly number[], sizes: readonly number[], minimum: number, layerCap: number): Omit<KindAllocation, 'requested'> {
   const layers = weights.length;
   if (sizes.length !== layers) throw new RangeError(`allocateKind: ${layers} weights but ${sizes.length} layer sizes`);
   let min = minimum;
@@ -121,9 +131,14 @@ export function allocateCircuit(
   const layers = weights.mlp.length;
   const total = rules.budgetPerSublayer * 2 * layers;
   const neuronBudget = Math.round(rules.neuronShare * total);
+  const kind = (requested: number, kindWeights: readonly number[], kindSizes: readonly number[], minimum: number): KindAllocation => {
+    const units = kindSizes.reduce((a, b) => a + b, 0);
+    const budget = Math.min(requested, Math.floor(rules.maxKindShare * units));
+    return { requested, ...allocateKind(budget, kindWeights, kindSizes, minimum, rules.layerCap) };
+  };
   return {
     total,
-    neurons: allocateKind(neuronBudget, weights.mlp, sizes.neurons, rules.minimum.neurons, rules.layerCap),
-    heads: allocateKind(total - neuronBudget, weights.attn, sizes.heads, rules.minimum.heads, rules.layerCap),
+    neurons: kind(neuronBudget, weights.mlp, sizes.neurons, rules.minimum.neurons),
+    heads: kind(total - neuronBudget, weights.attn, sizes.heads, rules.minimum.heads),
   };
 }

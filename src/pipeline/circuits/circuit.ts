@@ -18,12 +18,13 @@ export interface CircuitSettings extends AllocationRules {
   readonly lambda: { readonly default: number; readonly overrides: Readonly<Partial<Record<Emotion, number>>> };
 }
 
-/** The paper's defaults (the authors' released run used λ = 0.8 for anger: pass it as an override). */
+/** The paper's defaults, plus our `maxKindShare` of 0.5 (1 is the paper's; see allocation.ts). The authors' released run used λ = 0.8 for anger: pass it as an override. */
 export const DEFAULT_CIRCUIT_SETTINGS: CircuitSettings = {
   budgetPerSublayer: 10,
   neuronShare: 0.7,
   minimum: { neurons: 4, heads: 2 },
   layerCap: 0.4,
+  maxKindShare: 0.5,
   lambda: { default: 1, overrides: {} },
 };
 
@@ -41,6 +42,7 @@ export function resolveCircuitSettings(partial: Partial<CircuitSettings> = {}): 
   check('budgetPerSublayer (a positive integer)', Number.isInteger(settings.budgetPerSublayer) && settings.budgetPerSublayer > 0, settings.budgetPerSublayer);
   check('neuronShare (in [0, 1])', settings.neuronShare >= 0 && settings.neuronShare <= 1, settings.neuronShare);
   check('layerCap (in (0, 1])', settings.layerCap > 0 && settings.layerCap <= 1, settings.layerCap);
+  check('maxKindShare (in (0, 1])', settings.maxKindShare > 0 && settings.maxKindShare <= 1, settings.maxKindShare);
   for (const kind of ['neurons', 'heads'] as const) check(`minimum.${kind} (an integer ≥ 0)`, Number.isInteger(settings.minimum[kind]) && settings.minimum[kind] >= 0, settings.minimum[kind]);
   check('lambda.default (a finite number)', Number.isFinite(settings.lambda.default), settings.lambda.default);
   for (const [emotion, value] of Object.entries(settings.lambda.overrides)) {
@@ -81,7 +83,21 @@ export interface Circuit {
   readonly emotion: Emotion;
   /** Default modulation strength for this emotion. */
   readonly lambda: number;
-  readonly budget: { readonly total: number; readonly neurons: number; readonly heads: number; readonly minimum: KindCounts; readonly cap: KindCounts; readonly unplaced: KindCounts };
+  readonly budget: {
+    readonly total: number;
+    /** What the split asked for, before the maxKindShare cap. */
+    readonly requested: KindCounts;
+    readonly neurons: number;
+    readonly heads: number;
+    readonly minimum: KindCounts;
+    readonly cap: KindCounts;
+    readonly unplaced: KindCounts;
+  };
+  /**
+   * log10 of how many distinct unit sets a random circuit with the same per-layer counts can be
+   * (Σ over layers and kinds of log10 C(size, count)); 0 means the only random circuit is this one.
+   */
+  readonly randomCircuitsLog10: number;
   /** Sublayer weights the allocation used (attention → heads, MLP → neurons). */
   readonly weights: { readonly attn: readonly number[]; readonly mlp: readonly number[] };
   readonly settings: CircuitSettings;
@@ -102,6 +118,13 @@ function topUnitsOfLayer(scores: LayerScores, layer: number, count: number): Cir
   return topIndices(row, count).map((index) => ({ index, score: row[index] }));
 }
 
+/** log10 C(n, k), summed term by term (exact enough for counts, never overflows). */
+export function log10Binomial(n: number, k: number): number {
+  let sum = 0;
+  for (let i = 1; i <= k; i++) sum += Math.log10((n - k + i) / i);
+  return sum;
+}
+
 /** Builds the circuit of `emotion` from its allocation and the signed unit scores. */
 export function selectCircuit(
   emotion: Emotion,
@@ -117,12 +140,14 @@ export function selectCircuit(
     lambda: lambdaFor(settings, emotion),
     budget: {
       total: allocation.total,
+      requested: { neurons: neurons.requested, heads: heads.requested },
       neurons: neurons.budget,
       heads: heads.budget,
       minimum: { neurons: neurons.minimum, heads: heads.minimum },
       cap: { neurons: neurons.cap, heads: heads.cap },
       unplaced: { neurons: neurons.unplaced, heads: heads.unplaced },
     },
+    randomCircuitsLog10: neurons.used.reduce((sum, count, l) => sum + log10Binomial(scores.neurons.units, count) + log10Binomial(scores.heads.units, heads.used[l]), 0),
     weights,
     settings,
     layers: neurons.used.map((_, l) => ({

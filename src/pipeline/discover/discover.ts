@@ -8,7 +8,7 @@
  * const result = await runDiscover({ model: 'path/to/hf-folder', out: 'runs/x', judge: createJudge('builtin'), limit: 2 });
  * console.log(result.stages);
  */
-import { runCircuits } from '../circuits/index.js';
+import { runCircuits, type CircuitSettings } from '../circuits/index.js';
 import { runSublayers } from '../sublayers/sublayersRun.js';
 import type { CollectProgress } from '../collection/collect.js';
 import { runComponents, type ComponentsRunOptions } from '../components/componentsRun.js';
@@ -37,6 +37,8 @@ export interface DiscoverOptions {
   readonly judgeFilterMaxNewTokens?: number;
   /** Settings of the components stage (validation sizes, samples). */
   readonly components?: Omit<ComponentsRunOptions, 'runDir' | 'log'>;
+  /** Circuit allocation rules and λ (default: DEFAULT_CIRCUIT_SETTINGS). */
+  readonly circuits?: Partial<CircuitSettings>;
   /** Settings of the evaluation (arms, decoding, batch size). */
   readonly evaluation?: Pick<EvaluationRunOptions, 'arms' | 'decoding' | 'batchSize' | 'bootstrap'>;
   readonly signal?: AbortSignal;
@@ -64,7 +66,7 @@ export async function runDiscover(options: DiscoverOptions): Promise<DiscoverRes
     log(`components ${key}: top-k beats random-k in ${wins}/${total} conditions (interval above 0 in ${significant})`);
   }
   const sublayers = await runSublayers({ runDir, log });
-  const circuits = await runCircuits({ runDir, log });
+  const circuits = await runCircuits({ runDir, settings: options.circuits, log });
   const evaluation = await runEvaluation({ ...options.evaluation, runDir, judge: options.judge, signal: options.signal, onProgress: options.onEvaluationProgress, log });
   const stages = {
     ...directions.stages,

@@ -68,7 +68,7 @@ export interface SublayersRunResult {
 /** Reads and checks `sublayers.json` of a run. */
 export function readSublayers(runDir: string): SublayersFile {
   const file = path.join(runDir, SUBLAYERS_FILE);
-  if (!fs.existsSync(file)) throw new EmotionCircuitsError('RUN', 'no sublayer influence in this run: run `emotion-circuits sublayers` first', file);
+  if (!fs.existsSync(file)) throw new EmotionCircuitsError('RUN', 'no sublayer influence in this run: run `emotion-circuits circuits` first', file);
   const json = JSON.parse(fs.readFileSync(file, 'utf8')) as SublayersFile;
   if (json.format !== SUBLAYERS_FORMAT) throw new EmotionCircuitsError('RUN', `expected format ${SUBLAYERS_FORMAT}, got ${JSON.stringify(json.format)}`, file);
   for (const emotion of EMOTIONS) {

@@ -141,13 +141,15 @@ function circuitBlocks(runDir: string): Block[] {
   } });
   blocks.push({
     kind: 'table', id: 'circuit-budgets', title: 'Circuit budgets',
-    caption: 'Units per kind the allocation aimed for, what it could not place, and the modulation strength λ.',
-    columns: ['emotion', 'lambda', 'total', 'neurons', 'heads', 'unplaced neurons', 'unplaced heads', 'neurons used', 'heads used'],
+    caption: 'Units per kind the allocation aimed for (heads asked: before the cap at max-kind-share of the model\'s heads), what it could not place, the modulation strength λ, and how many distinct random circuits with the same per-layer counts exist (log10; 0 = the random control is the circuit itself).',
+    columns: ['emotion', 'lambda', 'total', 'neurons', 'heads asked', 'heads', 'unplaced neurons', 'unplaced heads', 'neurons used', 'heads used', 'log10 random circuits'],
     rows: circuits.map((c) => ({
-      emotion: c.emotion as string, lambda: num(c.lambda), total: num(pick(c, 'budget', 'total')), neurons: num(pick(c, 'budget', 'neurons')), heads: num(pick(c, 'budget', 'heads')),
+      emotion: c.emotion as string, lambda: num(c.lambda), total: num(pick(c, 'budget', 'total')), neurons: num(pick(c, 'budget', 'neurons')),
+      'heads asked': num(pick(c, 'budget', 'requested', 'heads')), heads: num(pick(c, 'budget', 'heads')),
       'unplaced neurons': num(pick(c, 'budget', 'unplaced', 'neurons')), 'unplaced heads': num(pick(c, 'budget', 'unplaced', 'heads')),
       'neurons used': (c.layers as Json[]).reduce((s, l) => s + (l.neurons as unknown[]).length, 0),
       'heads used': (c.layers as Json[]).reduce((s, l) => s + (l.heads as unknown[]).length, 0),
+      'log10 random circuits': num(c.randomCircuitsLog10),
     })),
   });
   return blocks;
