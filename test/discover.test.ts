@@ -85,12 +85,43 @@ describe('discover on TinyStories-656K', { skip: SHARED_DIR ? false : SHARED_SKI
 
     const sweep = cli(['sweep', '--run', out, '--method', 'direction', '--alphas', '2,16', '--bands', '0.39-0.71', '--limit', '1', '--max-new-tokens', '6', '--quiet']);
     assert.equal(sweep.status, 0, sweep.stderr);
-    const file = JSON.parse(fs.readFileSync(path.join(out, 'sweep.json'), 'utf8')) as { methods: { direction: { settings: Array<{ onFront: boolean; setting: { alpha: number } }>; chosen: { setting: { alpha: number } } } } };
+    type Row = { onFront: boolean; setting: { alpha: number }; byEmotion: Record<string, { rate: number }>; fluency: { perplexity: number } };
+    const file = JSON.parse(fs.readFileSync(path.join(out, 'sweep.json'), 'utf8')) as {
+      methods: { direction: { split: string; settings: Row[]; chosen: { setting: { alpha: number } }; chosenPerEmotion: Record<string, { setting: { alpha: number }; accuracy: number }> } };
+    };
     const section = file.methods.direction;
     assert.deepEqual(section.settings.map((s) => s.setting.alpha), [2, 16]);
     assert.ok(section.settings.some((s) => s.onFront));
+    // The sweep tunes on the train split: its prompts are the train scenarios, never the test ones.
+    assert.equal(section.split, 'train');
+    const scenariosOf = (split: string): string[] => fs.readFileSync(path.join(dataset, `${split}.jsonl`), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { skeleton_id: string }).skeleton_id);
+    const swept = new Set(fs.readFileSync(path.join(out, 'sweep_generations.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { skeletonId: string }).skeletonId));
+    assert.deepEqual([...swept].sort(), scenariosOf('train').slice(0, 1).concat(scenariosOf('train').slice(1, 2)).sort());
+    for (const id of scenariosOf('test')) assert.ok(!swept.has(id));
+    // Per emotion: the lowest-perplexity α reaching 90 % on it, else the most accurate (ties: lower perplexity).
+    for (const emotion of EMOTIONS) {
+      const [a, b] = section.settings;
+      const reach = section.settings.filter((r) => r.byEmotion[emotion].rate >= 0.9);
+      const pick = reach.length > 0
+        ? reach.reduce((x, y) => (y.fluency.perplexity < x.fluency.perplexity ? y : x))
+        : (b.byEmotion[emotion].rate > a.byEmotion[emotion].rate || (b.byEmotion[emotion].rate === a.byEmotion[emotion].rate && b.fluency.perplexity < a.fluency.perplexity) ? b : a);
+      assert.equal(section.chosenPerEmotion[emotion].setting.alpha, pick.setting.alpha, emotion);
+    }
     const evaluated = cli(['evaluate', '--run', out, '--arms', 'direction', '--use-sweep', '--max-new-tokens', '6', '--quiet']);
     assert.equal(evaluated.status, 0, evaluated.stderr);
-    assert.match(evaluated.stdout, new RegExp(`\\| direction\\(alpha=${section.chosen.setting.alpha},band=0.39-0.71\\) \\| 36 \\|`));
+    const tuned = EMOTIONS.map((e) => `${e}:${section.chosenPerEmotion[e].setting.alpha}@0.39-0.71`).join('+');
+    assert.match(evaluated.stdout, new RegExp(`\\| direction\\(alpha=${section.chosen.setting.alpha},band=0.39-0.71,tuned=${tuned.replace(/[.+]/g, '\\$&')}\\) \\| 36 \\|`));
+
+    // discover --tune sweeps both methods on the train split, then evaluates every arm with the choices.
+    const tunedRun = cli([...args(), '--tune']);
+    assert.equal(tunedRun.status, 0, tunedRun.stderr);
+    assert.match(tunedRun.stderr, /circuits skipped, sweep\.circuit ran, sweep\.direction ran, evaluation ran/);
+    const sweeps = JSON.parse(fs.readFileSync(path.join(out, 'sweep.json'), 'utf8')) as { methods: Record<string, { split: string; settings: unknown[]; chosenPerEmotion: Record<string, { setting: { lambda?: number } }> }> };
+    assert.equal(sweeps.methods.circuit.settings.length, 5);
+    assert.equal(sweeps.methods.direction.settings.length, 4);
+    const lambdas = EMOTIONS.map((e) => `${e}:${sweeps.methods.circuit.chosenPerEmotion[e].setting.lambda}`).join('+');
+    const armsRun = (JSON.parse(fs.readFileSync(path.join(out, 'evaluation.json'), 'utf8')) as { arms: Array<{ arm: string }> }).arms.map((a) => a.arm);
+    assert.ok(armsRun.some((a) => a.startsWith('circuit(') && a.includes(`tuned=${lambdas})`)), armsRun.join(' '));
+    assert.ok(armsRun.some((a) => a.startsWith('random(') && a.includes(`tuned=${lambdas},seeds=0+1`)), armsRun.join(' '));
   });
 });

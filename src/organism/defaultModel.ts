@@ -5,6 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { DEFAULT_STEERING_BAND } from '../pipeline/control/directionSteering.js';
 import { packageRoot } from '../pipeline/stimuli/sev.js';
 
 /** The organism's folder, or null when this installation does not carry it. */
@@ -17,3 +18,15 @@ export function defaultModelDir(): string | null {
 export function defaultModelDataset(): string {
   return join(packageRoot(), 'data', 'organism-sev');
 }
+
+/**
+ * How `npm start` tunes the strengths on the organism before its evaluation (DiscoverOptions.tune):
+ * one train scenario per theme, λ around the paper's 1 and α around the authors' 8, the authors'
+ * depth band only.
+ */
+export const DEFAULT_MODEL_TUNING = {
+  limit: 1,
+  lambdas: [0.25, 0.35, 0.5, 0.7, 1],
+  alphas: [4, 8, 12, 16],
+  bands: [DEFAULT_STEERING_BAND],
+} as const;

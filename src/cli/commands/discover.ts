@@ -9,7 +9,7 @@ import { modelFolderName } from '../../model/hub.js';
 import { runDiscover } from '../../pipeline/discover/discover.js';
 import { accuracyTable } from '../../pipeline/evaluation/summary.js';
 import { writeReport } from '../../report/report.js';
-import { defaultModelDataset } from '../../organism/defaultModel.js';
+import { DEFAULT_MODEL_TUNING, defaultModelDataset } from '../../organism/defaultModel.js';
 import { parseFlags, parseInteger, resolveModelChoice, twinFlag } from '../args.js';
 import { ARM_FLAGS, ARM_FLAGS_USAGE, armFromFlags, decodingFlags, parseArmMethods } from '../armFlags.js';
 import { CIRCUIT_FLAG_USAGE, parseCircuitFlag } from '../circuitFlags.js';
@@ -18,7 +18,7 @@ import { judgeFilterFlag } from './directions.js';
 
 export const DISCOVER_USAGE = `emotion-circuits discover --model DIR --out RUN_DIR [--dataset sev|FILE] [--limit N] [--judge builtin|openai]
   [--max-new-tokens 100] [--samples 24] [--ks 1,2,4,8,16,32] [--twin|--no-twin] [--judge-filter builtin|openai]
-  [--circuit KEY=VALUE,…] [arm flags]
+  [--circuit KEY=VALUE,…] [--tune|--no-tune] [arm flags]
   Runs every stage into RUN_DIR: activation collection, directions and consistency, emotion neurons
   and heads with validation, sublayer influence, circuits, and the evaluation of the control arms
   (generations.jsonl, evaluation.json), then writes RUN_DIR/report.html. Finished stages are
@@ -27,7 +27,9 @@ export const DISCOVER_USAGE = `emotion-circuits discover --model DIR --out RUN_D
   up to 50M parameters; it doubles the collection).
   --limit N keeps N scenarios per theme in each split (a quick run). --judge-filter builtin|openai
   (off by default): directions and every later stage from the instructed train replies the judge
-  accepted (see \`directions --help\`).
+  accepted (see \`directions --help\`). --tune (default off; on for \`start\` on the embedded organism):
+  before the evaluation, sweep circuit λ and direction α on one train scenario per theme and evaluate
+  with the sweep's choices, per emotion (\`sweep --help\`); the test split never tunes itself.
   Examples:
     emotion-circuits discover --model path/to/hf-folder --out runs/my-run --limit 2
     emotion-circuits discover --model Qwen/Qwen2.5-1.5B-Instruct --out runs/qwen --judge openai
@@ -35,11 +37,12 @@ export const DISCOVER_USAGE = `emotion-circuits discover --model DIR --out RUN_D
 ${CIRCUIT_FLAG_USAGE}
 ${ARM_FLAGS_USAGE}`;
 
-export const START_USAGE = `emotion-circuits start [--model DIR] [--out RUN_DIR] [--dataset sev|FILE] [--limit N] [--judge builtin|openai] [--twin|--no-twin] [--judge-filter builtin|openai]
+export const START_USAGE = `emotion-circuits start [--model DIR] [--out RUN_DIR] [--dataset sev|FILE] [--limit N] [--judge builtin|openai] [--twin|--no-twin] [--judge-filter builtin|openai] [--tune|--no-tune]
   The main job: \`discover\` on the model into RUN_DIR (default runs/<model folder name>), then
   RUN_DIR/report.html. The model: --model, else $EMOTION_CIRCUITS_MODEL, else the embedded emotion
   model organism (models/organism), which is evaluated on its held-out SEV sets (data/organism-sev)
-  with a lighter validation (k ≤ 8, 2 random draws, 12 prompts per emotion) unless flags say otherwise.
+  with a lighter validation (k ≤ 8, 2 random draws, 12 prompts per emotion) and with the strengths
+  tuned on its train split (--tune) unless flags say otherwise.
   Examples:
     emotion-circuits start
     emotion-circuits start --model path/to/hf-folder --limit 2
@@ -58,8 +61,16 @@ const FLAGS = {
   'no-twin': { type: 'boolean' },
   'judge-filter': { type: 'string' },
   circuit: { type: 'string' },
+  tune: { type: 'boolean' },
+  'no-tune': { type: 'boolean' },
   ...ARM_FLAGS,
 } as const;
+
+/** --tune / --no-tune: the organism's tuning grid when on (the default for the embedded organism), else off. */
+function tuneFlag(command: string, tune: boolean | undefined, noTune: boolean | undefined, defaultModel: boolean): typeof DEFAULT_MODEL_TUNING | undefined {
+  if (tune && noTune) throw new UsageError(`${command}: --tune and --no-tune contradict each other`);
+  return (tune ?? (noTune ? false : defaultModel)) ? DEFAULT_MODEL_TUNING : undefined;
+}
 
 async function discover(command: 'discover' | 'start', argv: string[]): Promise<void> {
   const { values } = parseFlags(command, argv, FLAGS);
@@ -82,6 +93,7 @@ async function discover(command: 'discover' | 'start', argv: string[]): Promise<
     judgeFilter: judgeFilterFlag(command, values['judge-filter']),
     judge: createJudge(values.judge as JudgeKind),
     circuits: parseCircuitFlag(command, values.circuit),
+    tune: tuneFlag(command, values.tune, values['no-tune'], source === 'default'),
     // On the embedded organism, a lighter validation (k ≤ 8, 2 random draws, 12 held-out prompts per
     // emotion) keeps `npm start` within minutes; flags override it.
     components: source === 'default'

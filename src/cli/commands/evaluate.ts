@@ -3,7 +3,7 @@ import { createJudge, JUDGE_KINDS, type JudgeKind } from '../../judge/createJudg
 import { EmotionCircuitsError, UsageError } from '../../errors.js';
 import { runEvaluation, type EvaluationReport } from '../../pipeline/evaluation/evaluationRun.js';
 import { accuracyTable } from '../../pipeline/evaluation/summary.js';
-import { applySweepChoice, readSweep, runSweep, SWEEP_METHODS, type SweepMethod } from '../../pipeline/evaluation/sweep.js';
+import { applySweepChoice, readSweep, runSweep, SWEEP_METHODS, type SweepMethod, type SweepSetting } from '../../pipeline/evaluation/sweep.js';
 import { parseFlags, parseInteger } from '../args.js';
 import { ARM_FLAGS, ARM_FLAGS_USAGE, armFromFlags, decodingFlags, parseArmMethods, parseBand } from '../armFlags.js';
 
@@ -21,9 +21,12 @@ ${ARM_FLAGS_USAGE}`;
 
 export const SWEEP_USAGE = `emotion-circuits sweep --run RUN_DIR --method circuit|direction [--judge builtin|openai] [--limit 2]
   [--lambdas 0.25,0.5,1,1.5,2,3] [--alphas 2,4,8,12,16] [--bands 0.39-0.71,0.2-0.5,0.5-0.8] [--max-perplexity-ratio 2]
+  [--target 0.9] [--split train|test]
   Evaluates circuit modulation over λ, or direction steering over α × depth band, against the unsteered
-  reference on a subset of the test split (--limit scenarios per theme), and writes sweep.json with
-  accuracy and fluency per setting, the accuracy–fluency Pareto front and the chosen setting.
+  reference on a subset of the train split (--limit scenarios per theme; the evaluation's test split
+  never tunes its own settings), and writes sweep.json with accuracy and fluency per setting, the
+  accuracy–fluency Pareto front, the chosen setting, and per emotion the lowest-perplexity setting
+  whose accuracy on it reaches --target. \`evaluate --use-sweep\` uses both.
   Examples:
     emotion-circuits sweep --run runs/my-run --method circuit --lambdas 0.5,1,2
     emotion-circuits sweep --run runs/my-run --method direction --alphas 4,8,12 --bands 0.39-0.71,0.5-0.8`;
@@ -107,6 +110,10 @@ export async function runEvaluateCommand(argv: string[]): Promise<void> {
   }
 }
 
+function settingLabel(setting: SweepSetting): string {
+  return 'lambda' in setting ? `λ ${setting.lambda}` : `α ${setting.alpha} band ${setting.band.from}-${setting.band.to}`;
+}
+
 export async function runSweepCommand(argv: string[]): Promise<void> {
   const { values } = parseFlags('sweep', argv, {
     ...COMMON_FLAGS,
@@ -115,10 +122,14 @@ export async function runSweepCommand(argv: string[]): Promise<void> {
     alphas: { type: 'string' },
     bands: { type: 'string' },
     'max-perplexity-ratio': { type: 'string' },
+    target: { type: 'string' },
+    split: { type: 'string' },
   });
   if (!values.run || !values.method) throw new UsageError(`sweep: --run and --method are required\n${SWEEP_USAGE}`);
   if (!(SWEEP_METHODS as readonly string[]).includes(values.method)) throw new UsageError(`sweep: --method must be circuit or direction, got ${JSON.stringify(values.method)}`);
   const ratio = numberList('sweep', 'max-perplexity-ratio', values['max-perplexity-ratio'])?.[0];
+  const target = numberList('sweep', 'target', values.target)?.[0];
+  if (values.split !== undefined && values.split !== 'train' && values.split !== 'test') throw new UsageError(`sweep: --split must be train or test, got ${JSON.stringify(values.split)}`);
   const { signal, release } = interruptible();
   try {
     const { stage, section } = await runSweep({
@@ -129,16 +140,20 @@ export async function runSweepCommand(argv: string[]): Promise<void> {
       alphas: numberList('sweep', 'alphas', values.alphas),
       bands: values.bands?.split(',').map((b) => parseBand('sweep', b)!),
       maxPerplexityRatio: ratio,
+      target,
+      split: values.split as 'train' | 'test' | undefined,
       signal,
     });
     const pct = (x: number): string => (100 * x).toFixed(1);
-    process.stdout.write(`sweep ${section.method} (${stage}; judge ${section.judge}; ${section.testScenarios} test scenarios)\n`);
+    process.stdout.write(`sweep ${section.method} (${stage}; judge ${section.judge}; ${section.testScenarios} ${section.split ?? 'test'} scenarios)\n`);
     process.stdout.write(`| setting | accuracy % [95 % CI] | perplexity | distinct-2 | front |\n|---|---|---|---|---|\n`);
     process.stdout.write(`| ${section.reference.arm} (reference) | ${pct(section.reference.accuracy.rate)} [${pct(section.reference.accuracy.low)}, ${pct(section.reference.accuracy.high)}] | ${section.reference.fluency.perplexity?.toFixed(2) ?? '—'} | ${section.reference.fluency.distinct2?.toFixed(3) ?? '—'} | |\n`);
     for (const row of section.settings) {
       process.stdout.write(`| ${row.arm} | ${pct(row.accuracy.rate)} [${pct(row.accuracy.low)}, ${pct(row.accuracy.high)}] | ${row.fluency.perplexity?.toFixed(2) ?? '—'} | ${row.fluency.distinct2?.toFixed(3) ?? '—'} | ${row.onFront ? '●' : ''} |\n`);
     }
     process.stdout.write(`chosen: ${section.chosen ? section.chosen.arm : 'none'}\n`);
+    const perEmotion = Object.entries(section.chosenPerEmotion ?? {}).map(([emotion, c]) => `${emotion} ${settingLabel(c!.setting)} (${pct(c!.accuracy)} %${c!.reachesTarget ? '' : ', below target'})`);
+    if (perEmotion.length > 0) process.stdout.write(`per emotion: ${perEmotion.join('; ')}\n`);
   } finally {
     release();
   }

@@ -12,7 +12,7 @@
  * | `random`    | uninstructed  | the same at random units, same per-layer counts (one seed per draw)  |
  */
 import { UsageError } from '../../errors.js';
-import type { Emotion } from '../../emotions.js';
+import { EMOTIONS, type Emotion } from '../../emotions.js';
 import type { Intervention } from '../../interventions/intervention.js';
 import type { PromptKind } from '../collection/collect.js';
 import type { SiteDirections } from '../directions/directionSet.js';
@@ -22,14 +22,23 @@ import { DEFAULT_STEERING_ALPHA, DEFAULT_STEERING_BAND, directionSteeringInterve
 export const ARM_METHODS = ['none', 'prompt', 'direction', 'circuit', 'random'] as const;
 export type ArmMethod = (typeof ARM_METHODS)[number];
 
-/** One arm with its settings. `decoding` overrides the shared decoding for this arm only (explicit). */
+/** A setting per target emotion (a sweep's per-emotion choice); emotions it does not name use the arm's own. */
+export type PerEmotion<T> = Readonly<Partial<Record<Emotion, T>>>;
+
+/**
+ * One arm with its settings. `decoding` overrides the shared decoding for this arm only (explicit);
+ * `perEmotion` (from `evaluate --use-sweep`) replaces the strength for the emotions it names.
+ */
 export type ArmSpec =
   | { readonly method: 'none'; readonly decoding?: Partial<DecodingSettings> }
   | { readonly method: 'prompt'; readonly decoding?: Partial<DecodingSettings> }
-  | { readonly method: 'direction'; readonly alpha: number; readonly band: DepthBand; readonly decoding?: Partial<DecodingSettings> }
+  | {
+    readonly method: 'direction'; readonly alpha: number; readonly band: DepthBand;
+    readonly perEmotion?: PerEmotion<{ readonly alpha: number; readonly band: DepthBand }>; readonly decoding?: Partial<DecodingSettings>;
+  }
   /** lambda null = each emotion's circuit λ (from the circuits stage). */
-  | { readonly method: 'circuit'; readonly lambda: number | null; readonly decoding?: Partial<DecodingSettings> }
-  | { readonly method: 'random'; readonly lambda: number | null; readonly seeds: readonly number[]; readonly decoding?: Partial<DecodingSettings> };
+  | { readonly method: 'circuit'; readonly lambda: number | null; readonly perEmotion?: PerEmotion<number>; readonly decoding?: Partial<DecodingSettings> }
+  | { readonly method: 'random'; readonly lambda: number | null; readonly seeds: readonly number[]; readonly perEmotion?: PerEmotion<number>; readonly decoding?: Partial<DecodingSettings> };
 
 /** What the arms read from a run folder. Circuit arms need `circuitInterventions`. */
 export interface ArmResources {
@@ -78,16 +87,26 @@ export function armInterventions(arm: ArmSpec, emotion: Emotion, resources: ArmR
     case 'none':
     case 'prompt':
       return [];
-    case 'direction':
-      return directionSteeringInterventions(resources.mlpDirections, emotion, steeringLayers(resources.numLayers, arm.band), arm.alpha);
+    case 'direction': {
+      const { alpha, band } = arm.perEmotion?.[emotion] ?? arm;
+      return directionSteeringInterventions(resources.mlpDirections, emotion, steeringLayers(resources.numLayers, band), alpha);
+    }
     case 'circuit':
     case 'random': {
-      if (!resources.circuitInterventions) throw new UsageError(`the ${arm.method} arm needs the circuits stage: run \`emotion-circuits discover\` (or the circuits stage) first`);
-      if (arm.method === 'circuit') return resources.circuitInterventions(emotion, arm.lambda);
+      if (!resources.circuitInterventions) throw new UsageError(`the ${arm.method} arm needs the circuits stage: run \`emotion-circuits circuits\` (or \`discover\`) first`);
+      const lambda = arm.perEmotion?.[emotion] ?? arm.lambda;
+      if (arm.method === 'circuit') return resources.circuitInterventions(emotion, lambda);
       if (seed === null) throw new UsageError('the random arm needs a seed per draw');
-      return resources.circuitInterventions(emotion, arm.lambda, seed);
+      return resources.circuitInterventions(emotion, lambda, seed);
     }
   }
+}
+
+/** `,tuned=anger:0.4+fear:0.6` (emotion order), or '' without per-emotion settings. */
+function perEmotionLabel<T>(perEmotion: PerEmotion<T> | undefined, show: (setting: T) => string): string {
+  if (!perEmotion) return '';
+  const parts = EMOTIONS.filter((e) => perEmotion[e] !== undefined).map((e) => `${e}:${show(perEmotion[e] as T)}`);
+  return parts.length > 0 ? `,tuned=${parts.join('+')}` : '';
 }
 
 /** A short readable id of an arm and its settings, e.g. `direction(alpha=8,band=0.39-0.71)`. */
@@ -97,11 +116,13 @@ export function armLabel(arm: ArmSpec): string {
     case 'none':
     case 'prompt':
       return decoding ? `${arm.method}(${decoding.slice(1)})` : arm.method;
-    case 'direction':
-      return `direction(alpha=${arm.alpha},band=${arm.band.from}-${arm.band.to}${decoding})`;
+    case 'direction': {
+      const tuned = perEmotionLabel(arm.perEmotion, (s) => `${s.alpha}@${s.band.from}-${s.band.to}`);
+      return `direction(alpha=${arm.alpha},band=${arm.band.from}-${arm.band.to}${tuned}${decoding})`;
+    }
     case 'circuit':
-      return `circuit(lambda=${arm.lambda ?? 'circuit'}${decoding})`;
+      return `circuit(lambda=${arm.lambda ?? 'circuit'}${perEmotionLabel(arm.perEmotion, String)}${decoding})`;
     case 'random':
-      return `random(lambda=${arm.lambda ?? 'circuit'},seeds=${arm.seeds.join('+')}${decoding})`;
+      return `random(lambda=${arm.lambda ?? 'circuit'}${perEmotionLabel(arm.perEmotion, String)},seeds=${arm.seeds.join('+')}${decoding})`;
   }
 }

@@ -13,7 +13,8 @@ import { runSublayers } from '../sublayers/sublayersRun.js';
 import type { CollectProgress } from '../collection/collect.js';
 import { runComponents, type ComponentsRunOptions } from '../components/componentsRun.js';
 import { runDirections, type DirectionsRunResult } from '../directions/directionsRun.js';
-import { runEvaluation, type EvaluationReport, type EvaluationRunOptions } from '../evaluation/evaluationRun.js';
+import { DEFAULT_ARMS, runEvaluation, type EvaluationReport, type EvaluationRunOptions } from '../evaluation/evaluationRun.js';
+import { applySweepChoice, readSweep, runSweep, type SweepMethod, type SweepOptions } from '../evaluation/sweep.js';
 import type { EvaluationJudge } from '../evaluation/records.js';
 
 export interface DiscoverOptions {
@@ -39,6 +40,12 @@ export interface DiscoverOptions {
   readonly components?: Omit<ComponentsRunOptions, 'runDir' | 'log'>;
   /** Circuit allocation rules and λ (default: DEFAULT_CIRCUIT_SETTINGS). */
   readonly circuits?: Partial<CircuitSettings>;
+  /**
+   * Tune the strengths before the evaluation (off by default): sweep circuit λ and direction α on
+   * the train split, then evaluate with the sweep's choices, per emotion where it has them
+   * (`evaluate --use-sweep`). The test split never tunes its own settings.
+   */
+  readonly tune?: Pick<SweepOptions, 'limit' | 'lambdas' | 'alphas' | 'bands' | 'target'>;
   /** Settings of the evaluation (arms, decoding, batch size). */
   readonly evaluation?: Pick<EvaluationRunOptions, 'arms' | 'decoding' | 'batchSize' | 'bootstrap'>;
   readonly signal?: AbortSignal;
@@ -67,12 +74,27 @@ export async function runDiscover(options: DiscoverOptions): Promise<DiscoverRes
   }
   const sublayers = await runSublayers({ runDir, log });
   const circuits = await runCircuits({ runDir, settings: options.circuits, log });
-  const evaluation = await runEvaluation({ ...options.evaluation, runDir, judge: options.judge, signal: options.signal, onProgress: options.onEvaluationProgress, log });
+  let arms = options.evaluation?.arms ?? DEFAULT_ARMS;
+  const sweeps: Record<string, 'ran' | 'skipped'> = {};
+  if (options.tune) {
+    const methods: SweepMethod[] = [];
+    if (arms.some((a) => a.method === 'circuit' || a.method === 'random')) methods.push('circuit');
+    if (arms.some((a) => a.method === 'direction')) methods.push('direction');
+    for (const method of methods) {
+      const { stage, section } = await runSweep({ ...options.tune, runDir, method, judge: options.judge, decoding: options.evaluation?.decoding, batchSize: options.evaluation?.batchSize, signal: options.signal, log });
+      sweeps[`sweep.${method}`] = stage;
+      log(`sweep ${method} (${section.split ?? 'test'} split): chosen ${section.chosen?.arm ?? 'none'}`);
+    }
+    const sweep = readSweep(runDir);
+    if (sweep) arms = applySweepChoice(arms, sweep);
+  }
+  const evaluation = await runEvaluation({ ...options.evaluation, arms, runDir, judge: options.judge, signal: options.signal, onProgress: options.onEvaluationProgress, log });
   const stages = {
     ...directions.stages,
     ...components.stages,
     sublayers: sublayers.stage,
     circuits: circuits.stage,
+    ...sweeps,
     evaluation: evaluation.stage,
   };
   log(`discover: ${Object.entries(stages).map(([stage, state]) => `${stage} ${state}`).join(', ')}`);

@@ -19,7 +19,7 @@ import { resolveDecoding, type DecodingSettings } from '../control/decoding.js';
 import { limitPerTheme } from '../directions/directionsRun.js';
 import { hashJson, writeJsonAtomic } from '../run/atomicWrite.js';
 import { RunFolder, type Manifest } from '../run/runStore.js';
-import { loadSev, type SevItem } from '../stimuli/sev.js';
+import { loadSev, type SevItem, type SevSplit } from '../stimuli/sev.js';
 import { DEFAULT_BOOTSTRAP, type BootstrapSettings } from './bootstrap.js';
 import { generateAndJudge } from './generateAndJudge.js';
 import { JsonlLog } from './generationsLog.js';
@@ -41,6 +41,8 @@ export interface EvaluationRunOptions {
   readonly arms?: readonly ArmSpec[];
   /** At most this many test scenarios per theme (after the run's own limit). */
   readonly limit?: number;
+  /** The SEV split whose scenarios are generated: 'test' (default), or 'train' for tuning (sweeps). */
+  readonly split?: SevSplit;
   /** Overrides of the shared decoding setting. */
   readonly decoding?: Partial<DecodingSettings>;
   readonly bootstrap?: Partial<BootstrapSettings>;
@@ -65,7 +67,10 @@ export interface EvaluationReport {
   readonly judge: string;
   readonly decoding: DecodingSettings;
   readonly bootstrap: BootstrapSettings;
+  /** Scenarios generated (of the test split unless `split` says otherwise). */
   readonly testScenarios: number;
+  /** The split the scenarios came from. */
+  readonly split: SevSplit;
   readonly definitions: Record<string, string>;
   readonly arms: ArmSummary[];
 }
@@ -77,11 +82,11 @@ export interface EvaluationRunResult {
   readonly records: GenerationRecord[];
 }
 
-/** The run's test scenarios: its own --limit per theme, then `limit`. */
-export function testScenarios(manifest: Manifest, limit?: number): SevItem[] {
+/** The run's scenarios of `split` (default test): its own --limit per theme, then `limit`. */
+export function testScenarios(manifest: Manifest, limit?: number, split: SevSplit = 'test'): SevItem[] {
   if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new UsageError(`--limit must be a positive integer, got ${limit}`);
   const runLimit = (manifest.settings.limit as number | null | undefined) ?? undefined;
-  return limitPerTheme(limitPerTheme(loadSev(manifest.dataset.spec, 'test'), runLimit), limit);
+  return limitPerTheme(limitPerTheme(loadSev(manifest.dataset.spec, split), runLimit), limit);
 }
 
 /** Hashes of the upstream stages the arms read. */
@@ -92,7 +97,7 @@ export function upstreamHashes(manifest: Manifest): Record<string, string | null
 export const EVALUATION_DEFINITIONS: Record<string, string> = {
   accuracy: 'share of texts the judge says express the target emotion; a failed judgement counts as a miss and is counted in judgeFailures',
   interval: 'percentile bootstrap over prompts (emotion × scenario × valence; a random arm\'s draws on one prompt are resampled together)',
-  prompts: 'test split; uninstructed prompt for every arm except prompting (instructed prompt)',
+  prompts: 'test split (sweeps: train split); uninstructed prompt for every arm except prompting (instructed prompt)',
   perplexity: 'exp(mean NLL per new token) of each text under the unsteered model given the prompt its arm used',
   distinct: 'mean over the arm\'s distinct texts of (distinct word n-grams / word n-grams) within each text',
   repeatedWord3gramShare: 'mean over texts of the share of word 3-grams repeating an earlier one in the same text (token 3-grams cannot repeat under the 3-gram ban)',
@@ -110,11 +115,12 @@ export async function runEvaluation(options: EvaluationRunOptions): Promise<Eval
   const bootstrap = { ...DEFAULT_BOOTSTRAP, ...options.bootstrap };
   const manifest = RunFolder.read(options.runDir);
   if (!manifest.stages.directions) throw new EmotionCircuitsError('RUN', 'no directions in this run: run `emotion-circuits directions` (or `discover`) first', options.runDir);
-  const items = testScenarios(manifest, options.limit);
+  const split = options.split ?? 'test';
+  const items = testScenarios(manifest, options.limit, split);
   const { stages: _stages, ...header } = manifest;
   const run = RunFolder.open(options.runDir, header);
   const context = { model: manifest.model.files, upstream: upstreamHashes(manifest) };
-  const stageHash = hashJson({ stage: `${stage}@1`, arms, decoding, bootstrap, judge: options.judge.name, scenarios: items.map((i) => i.skeletonId), context });
+  const stageHash = hashJson({ stage: `${stage}@1`, arms, decoding, bootstrap, judge: options.judge.name, scenarios: items.map((i) => i.skeletonId), context, ...(split === 'test' ? {} : { split }) });
   if (run.isStageDone(stage, stageHash)) {
     const output = JSON.parse(fs.readFileSync(run.path(outputFile), 'utf8')) as unknown;
     const records = [...JsonlLog.open<GenerationRecord>(run.path(generationsFile)).records()];
@@ -135,7 +141,7 @@ export async function runEvaluation(options: EvaluationRunOptions): Promise<Eval
   });
   const generations = JsonlLog.open<GenerationRecord>(run.path(generationsFile));
   const resumed = plan.filter((item) => generations.get(item.key)?.judge === options.judge.name).length;
-  log(`${stage}: ${plan.length} judged texts planned (${arms.length} arms × ${items.length} test scenarios × 3 valences × emotions${resumed > 0 ? `; ${resumed} already in ${generationsFile}` : ''})`);
+  log(`${stage}: ${plan.length} judged texts planned (${arms.length} arms × ${items.length} ${split} scenarios × 3 valences × emotions${resumed > 0 ? `; ${resumed} already in ${generationsFile}` : ''})`);
   const model = options.model ?? (await LanguageModel.load(manifest.model.dir));
   let records: GenerationRecord[];
   try {
@@ -157,6 +163,7 @@ export async function runEvaluation(options: EvaluationRunOptions): Promise<Eval
     decoding,
     bootstrap,
     testScenarios: items.length,
+    split,
     definitions: EVALUATION_DEFINITIONS,
     arms: summarizeArms(records, bootstrap),
   };
