@@ -13,7 +13,8 @@ import { runSublayers } from '../sublayers/sublayersRun.js';
 import type { CollectProgress } from '../collection/collect.js';
 import { runComponents, type ComponentsRunOptions } from '../components/componentsRun.js';
 import { runDirections, type DirectionsRunResult } from '../directions/directionsRun.js';
-import { runEvaluation, type EvaluationReport, type EvaluationRunOptions } from '../evaluation/evaluationRun.js';
+import type { EvaluationReport, EvaluationRunOptions } from '../evaluation/evaluationRun.js';
+import { runEvaluationWithTwin } from '../twin/twinEvaluation.js';
 import type { EvaluationJudge } from '../evaluation/records.js';
 
 export interface DiscoverOptions {
@@ -65,12 +66,16 @@ export async function runDiscover(options: DiscoverOptions): Promise<DiscoverRes
   }
   const sublayers = await runSublayers({ runDir, log });
   const circuits = await runCircuits({ runDir, log });
-  const evaluation = await runEvaluation({ ...options.evaluation, runDir, judge: options.judge, signal: options.signal, onProgress: options.onEvaluationProgress, log });
+  // With a twin: its sublayers, circuits and circuit arms first, then the model's evaluation with `twin`.
+  const { evaluation, twinStages } = await runEvaluationWithTwin({
+    ...options.evaluation, runDir, judge: options.judge, twin: options.twin, signal: options.signal, onProgress: options.onEvaluationProgress, log,
+  });
   const stages = {
     ...directions.stages,
     ...components.stages,
     sublayers: sublayers.stage,
     circuits: circuits.stage,
+    ...twinStages,
     evaluation: evaluation.stage,
   };
   log(`discover: ${Object.entries(stages).map(([stage, state]) => `${stage} ${state}`).join(', ')}`);
