@@ -2,7 +2,9 @@
  * The whole method on one model (`emotion-circuits discover`, and `npm start`): activation collection,
  * directions and consistency, emotion neurons and heads with their validation, sublayer influence,
  * circuits, and the evaluation of every control arm — each stage skipped when its inputs are
- * unchanged, and the long ones resumed after an interruption.
+ * unchanged, and the long ones resumed after an interruption. With the random-weight twin, every
+ * discovery figure is compared with the twin's (consistency.json, validation.json → twin) and the
+ * twin gets its own circuits and circuit arm (RUN/twin; evaluation.json → twin).
  *
  * @example
  * const result = await runDiscover({ model: 'path/to/hf-folder', out: 'runs/x', judge: createJudge('builtin'), limit: 2 });
