@@ -49,5 +49,7 @@ export { steeringLayers, DEFAULT_STEERING_BAND, DEFAULT_STEERING_ALPHA, type Dep
 export { SteeringSession, type SteerRequest, type SteerResult } from './pipeline/control/steer.js';
 export { runEvaluation, DEFAULT_ARMS, type EvaluationReport, type EvaluationRunOptions } from './pipeline/evaluation/evaluationRun.js';
 export { runSweep, type SweepOptions, type SweepFile } from './pipeline/evaluation/sweep.js';
+export { runEvaluationWithTwin, type EvaluationWithTwinOptions } from './pipeline/twin/twinEvaluation.js';
+export { compareArmsWithTwin, type EvaluationTwinReport } from './pipeline/evaluation/evaluationTwin.js';
 export { runDiscover, type DiscoverOptions, type DiscoverResult } from './pipeline/discover/discover.js';
 export { perSequenceHooks } from './interventions/perSequence.js';

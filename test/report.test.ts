@@ -205,8 +205,18 @@ describe('report on TinyStories-656K', { skip: SHARED_DIR ? false : SHARED_SKIP_
       consistency.twin = { seed: 1, twin: { accuracy: { attn: twinAcc, mlp: { groupCentred: [0.41, 0.42], trainMeanCentred: [0.51, 0.52] } } }, statements: ['attn groupCentred: the model does NOT beat its random-weight twin at any layer'] };
       fs.writeFileSync(path.join(copy, 'consistency.json'), JSON.stringify(consistency));
       const validation = readJson(copy, 'validation.json');
-      validation.twin = { statements: ['neurons ablate: the model beats its twin in 3/4'], comparison: [{ emotion: 'fear', kind: 'neurons', edit: 'ablate', layer: 1, k: 2, site: { mean: 0.25, low: 0.125, high: 0.375, n: 4 }, better: 'real' }] };
+      validation.twin = { statements: ['neurons ablate: the model beats its twin in 3/4'], comparison: [{ emotion: 'fear', kind: 'neurons', edit: 'ablate', layer: 1, k: 2, site: { mean: 0.25, low: 0.125, high: 0.375, n: 4 }, better: 'real', overlap: false }] };
       fs.writeFileSync(path.join(copy, 'validation.json'), JSON.stringify(validation));
+      const rate = (r: number, low: number, high: number) => ({ n: 36, successes: Math.round(36 * r), rate: r, low, high });
+      fs.writeFileSync(path.join(copy, 'evaluation.json'), JSON.stringify({
+        format: 'emotion-circuits/evaluation@1', judge: 'builtin@1', testScenarios: 2,
+        arms: [{ arm: 'circuit(lambda=circuit)', method: 'circuit', accuracy: { overall: rate(0.75, 0.6, 0.9) }, fluency: {} }],
+        twin: {
+          dir: 'twin',
+          statements: ['circuit(lambda=circuit): the model beats its random-weight twin and the intervals do not overlap'],
+          arms: [{ arm: 'circuit(lambda=circuit)', role: 'steering', prompts: 36, model: rate(0.75, 0.6, 0.9), twin: rate(0.25, 0.1, 0.4), difference: { mean: 0.5, low: 0.3, high: 0.7, n: 36 }, better: 'model', overlap: false, separated: true }],
+        },
+      }));
       writeSweepFixture(copy);
       const twinSections = reportSections(copy);
       const accuracy = figure(twinSections, 'accuracy-by-layer').rows;
@@ -215,7 +225,12 @@ describe('report on TinyStories-656K', { skip: SHARED_DIR ? false : SHARED_SKIP_
       const notes = twinSections.flatMap((s) => s.blocks).filter((b) => b.kind === 'note').map((b) => (b as { text: string }).text);
       assert.ok(notes.includes('Random-weight twin: attn groupCentred: the model does NOT beat its random-weight twin at any layer'));
       assert.ok(notes.includes('Random-weight twin: neurons ablate: the model beats its twin in 3/4'));
-      assert.deepEqual(table(twinSections, 'validation-twin').rows, [{ emotion: 'fear', kind: 'neurons', edit: 'ablate', layer: 1, k: 2, 'margin difference (s)': 0.25, low: 0.125, high: 0.375, better: 'real' }]);
+      assert.deepEqual(table(twinSections, 'validation-twin').rows, [{ emotion: 'fear', kind: 'neurons', edit: 'ablate', layer: 1, k: 2, 'margin difference (s)': 0.25, low: 0.125, high: 0.375, better: 'real', 'intervals overlap': 'false' }]);
+      assert.ok(notes.includes('Random-weight twin: circuit(lambda=circuit): the model beats its random-weight twin and the intervals do not overlap'));
+      assert.deepEqual(table(twinSections, 'evaluation-twin').rows, [{
+        arm: 'circuit(lambda=circuit)', role: 'steering', prompts: 36, model: 0.75, 'model low': 0.6, 'model high': 0.9, twin: 0.25, 'twin low': 0.1, 'twin high': 0.4,
+        difference: 0.5, 'difference low': 0.3, 'difference high': 0.7, 'intervals overlap': 'false', better: 'model',
+      }]);
       const sweep = figure(twinSections, 'sweep-front').rows;
       assert.deepEqual(sweep.map((r) => [r.setting, r.status, r.chosen, r.accuracy, r.perplexity]), [
         ['unsteered', 'unsteered reference', '', 0.125, 4.5],

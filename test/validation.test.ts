@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { binomial, compareWithTwin, conditionSeed, conditionStatistics, distinctDraws, validationSummary } from '../src/pipeline/components/validationStatistics.js';
+import { binomial, compareWithTwin, conditionSeed, conditionStatistics, distinctDraws, twinSummary, validationSummary } from '../src/pipeline/components/validationStatistics.js';
 
 /** mean ± t·s/√n with the tabulated t_{0.975, n−1}. */
 function tInterval(values: number[], t: number): { mean: number; low: number; high: number } {
@@ -97,4 +97,18 @@ test('real vs twin: per-prompt margin differences on the same prompts, matched b
   assert.equal(better.better, 'real');
   const [reverse] = compareWithTwin([{ ...key, promptMargins: { site: twinMargins, final: twinMargins }, scale: unit }], [{ ...key, promptMargins: { site: realMargins, final: realMargins }, scale: unit }]);
   assert.equal(reverse.better, 'twin');
+
+  // Each model's own margin interval, and whether they overlap. Scaled: real/2 (mean 0.325) and
+  // twin/0.5 (mean 0.3) overlap; unscaled: real [0.454, 0.846] and twin [0.040, 0.260] do not.
+  close(c.realSite.low, tInterval(realMargins.map((r) => r / 2), 2.571).low, 'real site interval');
+  close(c.twinSite.high, tInterval(twinMargins.map((t) => t / 0.5), 2.571).high, 'twin site interval');
+  assert.equal(c.overlap, true);
+  assert.equal(c.separated, false);
+  close(better.realSite.low, 0.4536, 'real low');
+  close(better.twinSite.high, 0.2601, 'twin high');
+  assert.equal(better.overlap, false);
+  assert.equal(better.separated, true);
+  assert.equal(reverse.overlap, false);
+  assert.equal(reverse.separated, false, 'no overlap, but the twin is higher');
+  assert.deepEqual(twinSummary([c, better, reverse]), { 'neurons.ablate': { real: 1, twin: 1, neither: 1, separated: 1, total: 3 } });
 });

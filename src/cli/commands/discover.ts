@@ -8,6 +8,7 @@ import { UsageError } from '../../errors.js';
 import { modelFolderName } from '../../model/hub.js';
 import { runDiscover } from '../../pipeline/discover/discover.js';
 import { accuracyTable } from '../../pipeline/evaluation/summary.js';
+import { twinEvaluationText } from '../../pipeline/evaluation/evaluationTwin.js';
 import { writeReport } from '../../report/report.js';
 import { DEFAULT_MODEL_TUNING, defaultModelDataset } from '../../organism/defaultModel.js';
 import { parseFlags, parseInteger, resolveModelChoice, twinFlag } from '../args.js';
@@ -23,8 +24,9 @@ export const DISCOVER_USAGE = `emotion-circuits discover --model DIR --out RUN_D
   and heads with validation, sublayer influence, circuits, and the evaluation of the control arms
   (generations.jsonl, evaluation.json), then writes RUN_DIR/report.html. Finished stages are
   skipped, interrupted ones resume. --twin / --no-twin: also run the discovery stages on a
-  random-weight twin of the model and say where the model does not beat it (default: on for models
-  up to 50M parameters; it doubles the collection).
+  random-weight twin of the model — directions, component rankings, and circuit modulation (the
+  twin's own circuits; circuit and unsteered arms) — and say where the model does not beat it
+  (default: on for models up to 50M parameters; it doubles the collection).
   --limit N keeps N scenarios per theme in each split (a quick run). --judge-filter builtin|openai
   (off by default): directions and every later stage from the instructed train replies the judge
   accepted (see \`directions --help\`). --tune (default off; on for \`start\` on the embedded organism):
@@ -112,6 +114,7 @@ async function discover(command: 'discover' | 'start', argv: string[]): Promise<
   }
   process.stdout.write(`evaluation (judge ${result.evaluation.judge}; ${result.evaluation.testScenarios} test scenarios; accuracy % with 95 % interval)\n`);
   process.stdout.write(accuracyTable(result.evaluation.arms) + '\n');
+  if (result.evaluation.twin) process.stdout.write(twinEvaluationText(result.evaluation.twin) + '\n');
   log(`report: ${await writeReport(out)}`);
   process.stdout.write(`run folder: ${out}\n`);
 }

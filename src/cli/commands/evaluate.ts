@@ -1,19 +1,23 @@
 /** `emotion-circuits evaluate` and `emotion-circuits sweep`: the control arms judged on the test split. */
 import { createJudge, JUDGE_KINDS, type JudgeKind } from '../../judge/createJudge.js';
 import { EmotionCircuitsError, UsageError } from '../../errors.js';
-import { runEvaluation, type EvaluationReport } from '../../pipeline/evaluation/evaluationRun.js';
+import type { EvaluationReport } from '../../pipeline/evaluation/evaluationRun.js';
+import { twinEvaluationText } from '../../pipeline/evaluation/evaluationTwin.js';
+import { runEvaluationWithTwin } from '../../pipeline/twin/twinEvaluation.js';
 import { accuracyTable } from '../../pipeline/evaluation/summary.js';
 import { applySweepChoice, readSweep, runSweep, SWEEP_METHODS, type SweepMethod, type SweepSetting } from '../../pipeline/evaluation/sweep.js';
 import { parseFlags, parseInteger } from '../args.js';
 import { ARM_FLAGS, ARM_FLAGS_USAGE, armFromFlags, decodingFlags, parseArmMethods, parseBand } from '../armFlags.js';
 
-export const EVALUATE_USAGE = `emotion-circuits evaluate --run RUN_DIR [--judge builtin|openai] [--arms …] [--limit N] [--use-sweep]
+export const EVALUATE_USAGE = `emotion-circuits evaluate --run RUN_DIR [--judge builtin|openai] [--arms …] [--limit N] [--use-sweep] [--no-twin]
   [--lambda λ] [--alpha α] [--band 0.39-0.71] [--random-seeds 0,1,2] [--max-new-tokens 100] [--batch 16]
   Generates a reply for every arm × emotion × test scenario × valence (uninstructed prompts; the
   prompting arm uses the instructed one), judges it, and writes generations.jsonl (resumable: run the
   same command again after an interruption) and evaluation.json (accuracy with 95 % bootstrap
   intervals per arm, emotion, valence and emotion × valence; judge failures; fluency). --limit N keeps N
-  test scenarios per theme; --use-sweep takes λ, α and the band chosen by \`sweep\`.
+  test scenarios per theme; --use-sweep takes λ, α and the band chosen by \`sweep\`. On a run with a
+  random-weight twin, the circuit arms (and the unsteered baseline) also run on the twin's own
+  circuits and evaluation.json → twin says whether the model beats it (--no-twin: skip that).
   Examples:
     emotion-circuits evaluate --run runs/my-run --limit 2
     emotion-circuits evaluate --run runs/my-run --judge openai --use-sweep
@@ -86,7 +90,7 @@ function commonOptions(command: 'evaluate' | 'sweep', values: { judge: string; l
 }
 
 export async function runEvaluateCommand(argv: string[]): Promise<void> {
-  const { values } = parseFlags('evaluate', argv, { ...COMMON_FLAGS, ...ARM_FLAGS, 'use-sweep': { type: 'boolean', default: false } });
+  const { values } = parseFlags('evaluate', argv, { ...COMMON_FLAGS, ...ARM_FLAGS, 'use-sweep': { type: 'boolean', default: false }, 'no-twin': { type: 'boolean', default: false } });
   if (!values.run) throw new UsageError(`evaluate: --run RUN_DIR is required\n${EVALUATE_USAGE}`);
   let arms = parseArmMethods('evaluate', values.arms).map((method) => armFromFlags('evaluate', method, values));
   if (values['use-sweep']) {
@@ -96,15 +100,17 @@ export async function runEvaluateCommand(argv: string[]): Promise<void> {
   }
   const { signal, release } = interruptible();
   try {
-    const result = await runEvaluation({
+    const { evaluation: result } = await runEvaluationWithTwin({
       runDir: values.run,
       ...commonOptions('evaluate', values),
       arms,
+      twin: values['no-twin'] ? false : undefined,
       signal,
     });
     const report = result.output as EvaluationReport;
     process.stdout.write(`evaluation (${result.stage}; judge ${report.judge}; ${report.testScenarios} test scenarios; accuracy % with 95 % interval)\n`);
     process.stdout.write(accuracyTable(report.arms) + '\n');
+    if (report.twin) process.stdout.write(twinEvaluationText(report.twin) + '\n');
   } finally {
     release();
   }

@@ -83,7 +83,8 @@ export function checkpointComponentWeights(checkpoint: Checkpoint): ComponentWei
   };
 }
 
-function statisticsTensors(prefix: string, stats: UnitStatistics) {
+/** The safetensors entries of a ranking: mean, std and per-valence means per emotion, [L, units] each. */
+export function statisticsTensors(prefix: string, stats: UnitStatistics) {
   const size = stats.layers * stats.units;
   return EMOTIONS.flatMap((emotion, e) => [
     { name: `${prefix}mean.${emotion}`, shape: [stats.layers, stats.units], data: Float32Array.from(stats.mean.subarray(e * size, (e + 1) * size)) },
@@ -253,7 +254,7 @@ export async function runComponents(options: ComponentsRunOptions): Promise<Comp
 
     // Validation.
     const validationHash = hashJson({
-      stage: 'validation@2', neuronsHash, headsHash, diffHash, ks, seeds, lambda, samples, layers, seed: manifest.seed, twin: withTwin ? twinRecord.inputsHash : null,
+      stage: 'validation@3', neuronsHash, headsHash, diffHash, ks, seeds, lambda, samples, layers, seed: manifest.seed, twin: withTwin ? twinRecord.inputsHash : null,
     });
     let validation: ConditionResult[];
     let twin: TwinValidationReport | null = null;

@@ -51,14 +51,19 @@ export async function validateTwin(
   }
   const comparison = compareWithTwin(results, conditions);
   const comparisonSummary = twinSummary(comparison);
-  const statements = Object.entries(comparisonSummary).map(([key, c]) =>
-    c.real > 0
-      ? `${key}: the model's top-k vs random-k margin beats its random-weight twin's in ${c.real}/${c.total} conditions (twin better in ${c.twin})`
-      : `${key}: the model does NOT beat its random-weight twin in any condition (twin better in ${c.twin}/${c.total})`);
+  const statements = Object.entries(comparisonSummary).map(([key, c]) => {
+    const overlap = c.separated > 0
+      ? `the two margins' intervals do not overlap in ${c.separated}/${c.total}`
+      : 'the two margins\' intervals overlap (or the twin is higher) in every condition';
+    return c.real > 0
+      ? `${key}: the model's top-k vs random-k margin beats its random-weight twin's in ${c.real}/${c.total} conditions (paired interval above 0; twin better in ${c.twin}); ${overlap}`
+      : `${key}: the model does NOT beat its random-weight twin in any condition (twin better in ${c.twin}/${c.total}); ${overlap}`;
+  });
   return {
     definitions: {
       twin: 'random-weight twin of the model (twin/model): same config and tokenizer, weights N(0, 0.02^2), norm gains 1; its own directions, rankings and difference vectors; the same held-out prompts',
       comparison: 'per condition: per-prompt margin of the model minus per-prompt margin of the twin (same prompts), each divided by its own model\'s scale (std over the prompts of the unedited s), mean and 95% t interval; better = real when the interval lies above 0, twin when below',
+      overlap: 'realSite / twinSite: each model\'s own scaled per-prompt margin with its 95% t interval; overlap says whether the two intervals overlap; separated = they do not and the model\'s margin is higher (comparisonSummary counts it)',
     },
     summary: validationSummary(conditions),
     comparisonSummary,

@@ -14,7 +14,7 @@
  *   the twin's norm gains are 1), then real minus twin.
  */
 import { seededRandom } from '../../random.js';
-import { meanInterval, meanOverDraws, pairedDifferences, sampleStd, type MeanInterval } from '../stats/intervals.js';
+import { intervalsOverlap, meanInterval, meanOverDraws, pairedDifferences, sampleStd, type MeanInterval } from '../stats/intervals.js';
 
 export type UnitKind = 'neurons' | 'heads';
 export type EditKind = 'ablate' | 'enhance';
@@ -169,6 +169,12 @@ export interface TwinComparison extends ConditionKey {
   siteRaw: MeanInterval;
   /** 'real' when the interval on s (scaled) lies above 0, 'twin' when below, 'neither' otherwise. */
   better: 'real' | 'twin' | 'neither';
+  /** Each model's own per-prompt margin on s in its scale units, mean and t interval. */
+  realSite: MeanInterval;
+  twinSite: MeanInterval;
+  /** Whether realSite and twinSite overlap; `separated` = no overlap and the real margin is higher. */
+  overlap: boolean;
+  separated: boolean;
 }
 
 const keyOf = (c: ConditionKey): string => `${c.emotion}|${c.kind}|${c.edit}|${c.layer}|${c.k}`;
@@ -187,21 +193,34 @@ export function compareWithTwin(real: readonly Compared[], twin: readonly Compar
   for (const r of real) {
     const t = twinByKey.get(keyOf(r));
     if (!t) continue;
-    const site = meanInterval(pairedDifferences(scaled(r.promptMargins.site, r.scale.site), scaled(t.promptMargins.site, t.scale.site)));
+    const [realMargins, twinMargins] = [scaled(r.promptMargins.site, r.scale.site), scaled(t.promptMargins.site, t.scale.site)];
+    const site = meanInterval(pairedDifferences(realMargins, twinMargins));
+    const [realSite, twinSite] = [meanInterval(realMargins), meanInterval(twinMargins)];
+    const overlap = intervalsOverlap(realSite, twinSite);
     const final = meanInterval(pairedDifferences(scaled(r.promptMargins.final, r.scale.final), scaled(t.promptMargins.final, t.scale.final)));
     const siteRaw = meanInterval(pairedDifferences(r.promptMargins.site, t.promptMargins.site));
     const better = site.low > 0 ? 'real' : site.high < 0 ? 'twin' : 'neither';
-    out.push({ emotion: r.emotion, kind: r.kind, edit: r.edit, layer: r.layer, k: r.k, site, final, siteRaw, better });
+    out.push({ emotion: r.emotion, kind: r.kind, edit: r.edit, layer: r.layer, k: r.k, site, final, siteRaw, better, realSite, twinSite, overlap, separated: !overlap && realSite.mean > twinSite.mean });
   }
   return out;
 }
 
+/** compareWithTwin's verdicts of one unit kind and edit: paired (real/twin/neither) and separated (no overlap, real higher). */
+export interface TwinSummaryCell {
+  real: number;
+  twin: number;
+  neither: number;
+  separated: number;
+  total: number;
+}
+
 /** Counts of compareWithTwin's verdicts per unit kind and edit. */
-export function twinSummary(comparisons: readonly TwinComparison[]): Record<string, { real: number; twin: number; neither: number; total: number }> {
-  const summary: Record<string, { real: number; twin: number; neither: number; total: number }> = {};
+export function twinSummary(comparisons: readonly TwinComparison[]): Record<string, TwinSummaryCell> {
+  const summary: Record<string, TwinSummaryCell> = {};
   for (const c of comparisons) {
-    const cell = (summary[`${c.kind}.${c.edit}`] ??= { real: 0, twin: 0, neither: 0, total: 0 });
+    const cell = (summary[`${c.kind}.${c.edit}`] ??= { real: 0, twin: 0, neither: 0, separated: 0, total: 0 });
     cell[c.better]++;
+    if (c.separated) cell.separated++;
     cell.total++;
   }
   return summary;

@@ -184,7 +184,7 @@ export async function runDirections(options: DirectionsRunOptions): Promise<Dire
   }
 
   // 4. Consistency (with the twin comparison when there is a twin).
-  const consistencyHash = hashJson({ stage: 'consistency@2', directions: main.directionsHash, twin: twin?.directionsHash ?? null, seed, permutations });
+  const consistencyHash = hashJson({ stage: 'consistency@3', directions: main.directionsHash, twin: twin?.directionsHash ?? null, seed, permutations });
   let consistency: ConsistencyReport;
   if (!run.isStageDone('consistency', consistencyHash)) {
     run.invalidateStage('consistency');

@@ -7,10 +7,13 @@
  * - held-out accuracy, group-centred and train-mean-centred: per test group (scenario × valence),
  *   the share of its six instructed prompts classified correctly; groups are the paired units;
  * - uninstructed-valence alignment (valenceAlignment.ts): the per-scenario gap.
- * `better` is 'model' when the interval lies above 0, 'twin' when below, else 'neither'.
+ * `better` is 'model' when the interval lies above 0, 'twin' when below, else 'neither'. Each figure
+ * also gets its own t interval over the same units for the model and for the twin, and `overlap`
+ * says whether those two intervals overlap: the model *separates* from its twin at a layer when it
+ * is higher and the intervals do not overlap (the stricter test the statements report).
  */
 import type { ActivationStore } from '../collection/activationStore.js';
-import { meanInterval, pairedDifferences, type MeanInterval } from '../stats/intervals.js';
+import { intervalsOverlap, meanInterval, pairedDifferences, type MeanInterval } from '../stats/intervals.js';
 import { centreBy, centreWithinGroups, meanRow, nearestDirectionAccuracy, rowsByGroup } from './directions.js';
 import { DIRECTION_SITES, labelledRows, SITE_ACTIVATION, type DirectionSet, type DirectionSite } from './directionSet.js';
 import { valenceAlignment, type ValenceAlignment } from './valenceAlignment.js';
@@ -20,9 +23,19 @@ export type Better = 'model' | 'twin' | 'neither';
 export interface PairedFigure {
   model: number;
   twin: number;
+  /** Each one's own 95 % t interval over the same units. */
+  modelInterval: MeanInterval;
+  twinInterval: MeanInterval;
+  /** Whether modelInterval and twinInterval overlap. */
+  overlap: boolean;
   /** Model − twin over the paired units. */
   difference: MeanInterval;
   better: Better;
+}
+
+/** True where the model is higher than its twin and their intervals do not overlap. */
+export function separates(figure: Pick<PairedFigure, 'model' | 'twin' | 'overlap'>): boolean {
+  return !figure.overlap && figure.model > figure.twin;
 }
 
 export interface TwinLayerComparison {
@@ -52,11 +65,27 @@ function groupAccuracies(store: ActivationStore, directions: DirectionSet, site:
   return predictions.map((predicted) => groups.map((rows) => rows.filter((r) => predicted[r] === test.labels.emotion[r]).length / rows.length));
 }
 
-function paired(model: number[], twin: number[]): PairedFigure {
+/** The paired comparison of two measurements of the same units (exported for its test). */
+export function paired(model: number[], twin: number[]): PairedFigure {
   const difference = meanInterval(pairedDifferences(model, twin));
   const better: Better = difference.low > 0 ? 'model' : difference.high < 0 ? 'twin' : 'neither';
-  const avg = (v: number[]): number => v.reduce((a, b) => a + b, 0) / Math.max(v.length, 1);
-  return { model: avg(model), twin: avg(twin), difference, better };
+  const modelInterval = meanInterval(model);
+  const twinInterval = meanInterval(twin);
+  return { model: modelInterval.mean, twin: twinInterval.mean, modelInterval, twinInterval, overlap: intervalsOverlap(modelInterval, twinInterval), difference, better };
+}
+
+/** The statement of one site and measure over its layers: paired verdict, then the overlap verdict. */
+export function layerStatement(label: string, layers: readonly { layer: number; figure: PairedFigure }[]): string {
+  const interval = (m: MeanInterval): string => `[${fmt(m.low)}, ${fmt(m.high)}]`;
+  const values = layers.map(({ layer, figure: f }) => `L${layer} ${fmt(f.model)} ${interval(f.modelInterval)} vs ${fmt(f.twin)} ${interval(f.twinInterval)}`).join(', ');
+  const beats = layers.filter(({ figure }) => figure.better === 'model').map(({ layer }) => layer);
+  const separated = layers.filter(({ figure }) => separates(figure)).map(({ layer }) => layer);
+  const overlap = separated.length > 0
+    ? `their intervals do not overlap at layer(s) ${separated.join(', ')}`
+    : 'their intervals overlap (or the twin is higher) at every layer';
+  return beats.length > 0
+    ? `${label}: the model beats its random-weight twin at layer(s) ${beats.join(', ')} (paired interval above 0); ${overlap} (${values})`
+    : `${label}: the model does NOT beat its random-weight twin at any layer; ${overlap} (${values})`;
 }
 
 const fmt = (x: number): string => x.toFixed(3);
@@ -83,11 +112,7 @@ export function compareDirectionsWithTwin(
     const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / Math.max(v.length, 1);
     twinAccuracy[site] = { groupCentred: tg.map(mean), trainMeanCentred: tt.map(mean) };
     for (const measure of ['groupCentred', 'trainMeanCentred', 'valenceGap'] as const) {
-      const beats = layers.filter((c) => c[measure].better === 'model').map((c) => c.layer);
-      const values = layers.map((c) => `L${c.layer} ${fmt(c[measure].model)} vs ${fmt(c[measure].twin)}`).join(', ');
-      statements.push(beats.length > 0
-        ? `${site} ${measure}: the model beats its random-weight twin at layer(s) ${beats.join(', ')} (${values})`
-        : `${site} ${measure}: the model does NOT beat its random-weight twin at any layer (${values})`);
+      statements.push(layerStatement(`${site} ${measure}`, layers.map((c) => ({ layer: c.layer, figure: c[measure] }))));
     }
   }
   return {
@@ -98,6 +123,7 @@ export function compareDirectionsWithTwin(
       trainMeanCentred: 'as groupCentred with the train-mean centring',
       valenceGap: 'uninstructed prompts: per scenario, [cos(d, v_happiness) - mean cos(d, v_{sadness,anger,fear})] of the positive event minus that of the negative event, d = h minus the scenario\'s mean over its three valences; paired per scenario; t interval',
       better: '"model" when the 95% interval of model minus twin lies above 0, "twin" when below, else "neither"',
+      overlap: 'whether the model\'s own 95% t interval (modelInterval) and the twin\'s (twinInterval), over the same units, overlap; the model separates from its twin where it is higher and they do not overlap',
     },
     twin: { accuracy: twinAccuracy, valenceAlignment: twinValence.sites },
     comparison,

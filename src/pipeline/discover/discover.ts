@@ -2,7 +2,9 @@
  * The whole method on one model (`emotion-circuits discover`, and `npm start`): activation collection,
  * directions and consistency, emotion neurons and heads with their validation, sublayer influence,
  * circuits, and the evaluation of every control arm — each stage skipped when its inputs are
- * unchanged, and the long ones resumed after an interruption.
+ * unchanged, and the long ones resumed after an interruption. With the random-weight twin, every
+ * discovery figure is compared with the twin's (consistency.json, validation.json → twin) and the
+ * twin gets its own circuits and circuit arm (RUN/twin; evaluation.json → twin).
  *
  * @example
  * const result = await runDiscover({ model: 'path/to/hf-folder', out: 'runs/x', judge: createJudge('builtin'), limit: 2 });
@@ -13,8 +15,9 @@ import { runSublayers } from '../sublayers/sublayersRun.js';
 import type { CollectProgress } from '../collection/collect.js';
 import { runComponents, type ComponentsRunOptions } from '../components/componentsRun.js';
 import { runDirections, type DirectionsRunResult } from '../directions/directionsRun.js';
-import { DEFAULT_ARMS, runEvaluation, type EvaluationReport, type EvaluationRunOptions } from '../evaluation/evaluationRun.js';
+import { DEFAULT_ARMS, type EvaluationReport, type EvaluationRunOptions } from '../evaluation/evaluationRun.js';
 import { applySweepChoice, readSweep, runSweep, type SweepMethod, type SweepOptions } from '../evaluation/sweep.js';
+import { runEvaluationWithTwin } from '../twin/twinEvaluation.js';
 import type { EvaluationJudge } from '../evaluation/records.js';
 
 export interface DiscoverOptions {
@@ -88,13 +91,17 @@ export async function runDiscover(options: DiscoverOptions): Promise<DiscoverRes
     const sweep = readSweep(runDir);
     if (sweep) arms = applySweepChoice(arms, sweep);
   }
-  const evaluation = await runEvaluation({ ...options.evaluation, arms, runDir, judge: options.judge, signal: options.signal, onProgress: options.onEvaluationProgress, log });
+  // With a twin: its sublayers, circuits and circuit arms first, then the model's evaluation with `twin`.
+  const { evaluation, twinStages } = await runEvaluationWithTwin({
+    ...options.evaluation, arms, runDir, judge: options.judge, twin: options.twin, signal: options.signal, onProgress: options.onEvaluationProgress, log,
+  });
   const stages = {
     ...directions.stages,
     ...components.stages,
     sublayers: sublayers.stage,
     circuits: circuits.stage,
     ...sweeps,
+    ...twinStages,
     evaluation: evaluation.stage,
   };
   log(`discover: ${Object.entries(stages).map(([stage, state]) => `${stage} ${state}`).join(', ')}`);

@@ -26,6 +26,7 @@ import { JsonlLog } from './generationsLog.js';
 import { evaluationPlan } from './plan.js';
 import type { EvaluationJudge, GenerationRecord } from './records.js';
 import { summarizeArms, type ArmSummary } from './summary.js';
+import { compareArmsWithTwin, type EvaluationTwinReport } from './evaluationTwin.js';
 
 export const GENERATIONS_FILE = 'generations.jsonl';
 export const EVALUATION_FILE = 'evaluation.json';
@@ -55,6 +56,11 @@ export interface EvaluationRunOptions {
   readonly stage?: string;
   readonly generationsFile?: string;
   readonly outputFile?: string;
+  /**
+   * The random-weight twin's evaluation (records of the same arms on the same prompts, the hash of its
+   * stage, its folder relative to the run): the report gains `twin` (evaluationTwin.ts).
+   */
+  readonly twin?: { readonly records: readonly GenerationRecord[]; readonly inputsHash: string; readonly dir: string };
   /** Turns the report into what `outputFile` holds (sweeps write their own table). Default: the report. */
   readonly finalize?: (report: EvaluationReport) => unknown;
   readonly signal?: AbortSignal;
@@ -73,6 +79,8 @@ export interface EvaluationReport {
   readonly split: SevSplit;
   readonly definitions: Record<string, string>;
   readonly arms: ArmSummary[];
+  /** Circuit modulation on the model against its random-weight twin; absent without a twin. */
+  readonly twin?: EvaluationTwinReport;
 }
 
 export interface EvaluationRunResult {
@@ -120,14 +128,10 @@ export async function runEvaluation(options: EvaluationRunOptions): Promise<Eval
   const { stages: _stages, ...header } = manifest;
   const run = RunFolder.open(options.runDir, header);
   const context = { model: manifest.model.files, upstream: upstreamHashes(manifest) };
-  const stageHash = hashJson({ stage: `${stage}@1`, arms, decoding, bootstrap, judge: options.judge.name, scenarios: items.map((i) => i.skeletonId), context, ...(split === 'test' ? {} : { split }) });
-  if (run.isStageDone(stage, stageHash)) {
-    const output = JSON.parse(fs.readFileSync(run.path(outputFile), 'utf8')) as unknown;
-    const records = [...JsonlLog.open<GenerationRecord>(run.path(generationsFile)).records()];
-    return { stage: 'skipped', output, records };
-  }
-  run.invalidateStage(stage);
-
+  const stageHash = hashJson({
+    stage: `${stage}@1`, arms, decoding, bootstrap, judge: options.judge.name, scenarios: items.map((i) => i.skeletonId), context,
+    ...(split === 'test' ? {} : { split }), ...(options.twin ? { twin: options.twin.inputsHash } : {}),
+  });
   const tokenizer = TextTokenizer.load(manifest.model.dir);
   const plan = evaluationPlan({
     arms,
@@ -140,6 +144,13 @@ export async function runEvaluation(options: EvaluationRunOptions): Promise<Eval
     },
   });
   const generations = JsonlLog.open<GenerationRecord>(run.path(generationsFile));
+  if (run.isStageDone(stage, stageHash)) {
+    const output = JSON.parse(fs.readFileSync(run.path(outputFile), 'utf8')) as unknown;
+    // The plan's records only: the log may also hold texts of earlier settings.
+    const records = plan.map((item) => generations.get(item.key)).filter((r): r is GenerationRecord => r?.judge === options.judge.name);
+    return { stage: 'skipped', output, records };
+  }
+  run.invalidateStage(stage);
   const resumed = plan.filter((item) => generations.get(item.key)?.judge === options.judge.name).length;
   log(`${stage}: ${plan.length} judged texts planned (${arms.length} arms × ${items.length} ${split} scenarios × 3 valences × emotions${resumed > 0 ? `; ${resumed} already in ${generationsFile}` : ''})`);
   const model = options.model ?? (await LanguageModel.load(manifest.model.dir));
@@ -166,6 +177,7 @@ export async function runEvaluation(options: EvaluationRunOptions): Promise<Eval
     split,
     definitions: EVALUATION_DEFINITIONS,
     arms: summarizeArms(records, bootstrap),
+    ...(options.twin ? { twin: compareArmsWithTwin(records, options.twin.records, bootstrap, options.twin.dir) } : {}),
   };
   const output = options.finalize ? options.finalize(report) : report;
   writeJsonAtomic(run.path(outputFile), output);

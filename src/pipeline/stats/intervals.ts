@@ -96,3 +96,12 @@ export function meanOverDraws(rows: readonly ArrayLike<number>[]): number[] {
   if (rows.some((r) => r.length !== units)) throw new RangeError('meanOverDraws: draws measure different numbers of units');
   return Array.from({ length: units }, (_, i) => rows.reduce((s, r) => s + r[i], 0) / rows.length);
 }
+
+/**
+ * Whether two intervals share at least one point (closed intervals: touching ends overlap). Two
+ * figures "separate" only when their intervals do not overlap, a stricter test than a paired
+ * difference whose interval excludes 0.
+ */
+export function intervalsOverlap(a: { low: number; high: number }, b: { low: number; high: number }): boolean {
+  return a.low <= b.high && b.low <= a.high;
+}

@@ -148,11 +148,12 @@ function twinValidationBlocks(twin: unknown): Block[] {
       layer: num(c.layer), k: num(c.k),
       'margin difference (s)': num(pick(c, 'site', 'mean')), low: num(pick(c, 'site', 'low')), high: num(pick(c, 'site', 'high')),
       better: typeof c.better === 'string' ? c.better : null,
+      'intervals overlap': typeof c.overlap === 'boolean' ? String(c.overlap) : null,
     }));
     if (rows.length) {
       blocks.push({
         kind: 'table', id: 'validation-twin', title: 'Model vs random-weight twin: top-k margins',
-        caption: 'Per condition, the model\'s per-prompt margin (top-k vs random-k, in its own scale of s) minus the twin\'s on the same prompts, with its 95 % interval; "better" says which beats the other where the interval excludes 0.',
+        caption: 'Per condition, the model\'s per-prompt margin (top-k vs random-k, in its own scale of s) minus the twin\'s on the same prompts, with its 95 % interval; "better" says which beats the other where the interval excludes 0; "intervals overlap" compares each model\'s own margin interval.',
         columns: Object.keys(rows[0]), rows,
       });
     }

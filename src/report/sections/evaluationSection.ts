@@ -64,6 +64,32 @@ function evaluationBlocks(runDir: string): Block[] {
       }),
     } });
   }
+  blocks.push(...twinEvaluationBlocks(report.twin));
+  return blocks;
+}
+
+/** Circuit modulation on the model vs its random-weight twin (evaluation.json → twin), when present. */
+function twinEvaluationBlocks(twin: unknown): Block[] {
+  if (!isObject(twin)) return [];
+  const blocks: Block[] = [];
+  if (Array.isArray(twin.statements)) for (const line of twin.statements) if (typeof line === 'string') blocks.push({ kind: 'note', text: `Random-weight twin: ${line}` });
+  const rows: Row[] = (Array.isArray(twin.arms) ? twin.arms : []).filter(isObject).map((a) => ({
+    arm: typeof a.arm === 'string' ? a.arm : null,
+    role: typeof a.role === 'string' ? a.role : null,
+    prompts: num(a.prompts),
+    model: num(pick(a, 'model', 'rate')), 'model low': num(pick(a, 'model', 'low')), 'model high': num(pick(a, 'model', 'high')),
+    twin: num(pick(a, 'twin', 'rate')), 'twin low': num(pick(a, 'twin', 'low')), 'twin high': num(pick(a, 'twin', 'high')),
+    difference: num(pick(a, 'difference', 'mean')), 'difference low': num(pick(a, 'difference', 'low')), 'difference high': num(pick(a, 'difference', 'high')),
+    'intervals overlap': typeof a.overlap === 'boolean' ? String(a.overlap) : null,
+    better: typeof a.better === 'string' ? a.better : null,
+  }));
+  if (rows.length) {
+    blocks.push({
+      kind: 'table', id: 'evaluation-twin', title: 'Model vs random-weight twin: circuit modulation',
+      caption: 'Accuracy of each arm on the model and on its random-weight twin (the twin\'s own circuits; same arm settings, decoding, judge and test prompts), each with its 95 % bootstrap interval over prompts; the paired difference (model − twin, per prompt) with its bootstrap interval; whether the two accuracy intervals overlap. The unsteered arm is the baseline.',
+      columns: Object.keys(rows[0]), rows,
+    });
+  }
   return blocks;
 }
 
