@@ -4,7 +4,10 @@
  * eager when `import torch` works, and a Llama-3.2-3B-shaped bf16 model (> 4 GiB of f32 weights)
  * to show that models beyond wasm32's 4 GiB load and run. Writes bench/results/latest.json.
  *
- *   node --expose-gc dist/bench/bench.js [--quick] [--only gemm|model|3b|torch|heads|train|batch|int8] [--threads N]
+ *   node --expose-gc dist/bench/bench.js [--quick] [--only gemm|model|3b|torch|heads|train|batch|int8|8b] [--threads N]
+ *
+ * `8b` (only with --only 8b: it writes a 16 GB checkpoint and takes minutes): a Llama-3.1-8B shape
+ * loaded with int8 weights, peak RSS and tokens/s (bench/llama8b.ts).
  *
  * `train`: training tokens/s of the organism's shapes (bench/train.ts), with PyTorch unless --quick.
  *
@@ -26,6 +29,7 @@ import { benchHeadAttribution } from './headAttribution.js';
 import { benchTrain } from './train.js';
 import { benchGemm, type GemmResult, type GemmShape } from './gemm.js';
 import { benchInt8 } from './int8.js';
+import { benchLlama8b } from './llama8b.js';
 import type { WeightsMode } from '../src/model/weights.js';
 import { PRESETS, parameterCount, writeSyntheticModel, type SyntheticDType, type SyntheticShape } from './syntheticModel.js';
 
@@ -72,7 +76,8 @@ function peakRss(): number {
 
 // ───────────────────────────── child: one model configuration ─────────────────────────────
 
-interface ModelRun {
+/** What a model child process reports. */
+export interface ModelRun {
   dir: string;
   dtype: string;
   threads: number;
@@ -237,9 +242,10 @@ async function main(): Promise<void> {
   }
   const quick = process.argv.includes('--quick');
   const only = flag('--only');
-  const PARTS = ['gemm', 'model', '3b', 'torch', 'heads', 'train', 'batch', 'int8'] as const;
+  const PARTS = ['gemm', 'model', '3b', 'torch', 'heads', 'train', 'batch', 'int8', '8b'] as const;
   if (only && !(PARTS as readonly string[]).includes(only)) throw new Error(`--only must be one of ${PARTS.join(', ')}, got ${only}`);
-  const want = (part: (typeof PARTS)[number]): boolean => (only ? only === part : !(quick && (part === '3b' || part === 'torch')));
+  // '8b' runs only when asked for by name (16 GB written to disk, minutes).
+  const want = (part: (typeof PARTS)[number]): boolean => (only ? only === part : part !== '8b' && !(quick && (part === '3b' || part === 'torch')));
 
   const results: Record<string, unknown> = {
     date: new Date().toISOString(),
@@ -435,6 +441,14 @@ async function main(): Promise<void> {
     results.int8 = await benchInt8({
       threads, table, fmt,
       runModel: (dtype, weights) => runModelChild(dir(dtype), threads, PROMPT_TOKENS, DECODE_STEPS, 3, weights),
+    });
+  }
+
+  // 7. A Llama-3.1-8B shape with int8 weights (bench/llama8b.ts): only with --only 8b.
+  if (want('8b')) {
+    results.llama8b = benchLlama8b({
+      threads, table, fmt,
+      runModel: (dir, promptTokens, decodeSteps, repeats, weights) => runModelChild(dir, threads, promptTokens, decodeSteps, repeats, weights),
     });
   }
 

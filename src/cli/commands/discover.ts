@@ -10,13 +10,13 @@ import { runDiscover } from '../../pipeline/discover/discover.js';
 import { accuracyTable } from '../../pipeline/evaluation/summary.js';
 import { writeReport } from '../../report/report.js';
 import { defaultModelDataset } from '../../organism/defaultModel.js';
-import { parseFlags, parseInteger, resolveModelChoice, twinFlag } from '../args.js';
+import { WEIGHTS_FLAG, parseFlags, parseInteger, parseWeights, resolveModelChoice, twinFlag } from '../args.js';
 import { ARM_FLAGS, ARM_FLAGS_USAGE, armFromFlags, decodingFlags, parseArmMethods } from '../armFlags.js';
 import { progressReporter } from '../progress.js';
 import { judgeFilterFlag } from './directions.js';
 
 export const DISCOVER_USAGE = `emotion-circuits discover --model DIR --out RUN_DIR [--dataset sev|FILE] [--limit N] [--judge builtin|openai]
-  [--max-new-tokens 100] [--samples 24] [--ks 1,2,4,8,16,32] [--twin|--no-twin] [--judge-filter builtin|openai] [arm flags]
+  [--max-new-tokens 100] [--samples 24] [--ks 1,2,4,8,16,32] [--twin|--no-twin] [--judge-filter builtin|openai] [--weights stored|int8] [arm flags]
   Runs every stage into RUN_DIR: activation collection, directions and consistency, emotion neurons
   and heads with validation, sublayer influence, circuits, and the evaluation of the control arms
   (generations.jsonl, evaluation.json), then writes RUN_DIR/report.html. Finished stages are
@@ -25,13 +25,15 @@ export const DISCOVER_USAGE = `emotion-circuits discover --model DIR --out RUN_D
   up to 50M parameters; it doubles the collection).
   --limit N keeps N scenarios per theme in each split (a quick run). --judge-filter builtin|openai
   (off by default): directions and every later stage from the instructed train replies the judge
-  accepted (see \`directions --help\`).
+  accepted (see \`directions --help\`). --weights int8: every stage runs the model with int8 weights
+  (quantised at load time: faster on large models, slightly different activations; recorded in
+  manifest.json; default stored, the checkpoint's dtype).
   Examples:
     emotion-circuits discover --model path/to/hf-folder --out runs/my-run --limit 2
     emotion-circuits discover --model Qwen/Qwen2.5-1.5B-Instruct --out runs/qwen --judge openai
 ${ARM_FLAGS_USAGE}`;
 
-export const START_USAGE = `emotion-circuits start [--model DIR] [--out RUN_DIR] [--dataset sev|FILE] [--limit N] [--judge builtin|openai] [--twin|--no-twin] [--judge-filter builtin|openai]
+export const START_USAGE = `emotion-circuits start [--model DIR] [--out RUN_DIR] [--dataset sev|FILE] [--limit N] [--judge builtin|openai] [--twin|--no-twin] [--judge-filter builtin|openai] [--weights stored|int8]
   The main job: \`discover\` on the model into RUN_DIR (default runs/<model folder name>), then
   RUN_DIR/report.html. The model: --model, else $EMOTION_CIRCUITS_MODEL, else the embedded emotion
   model organism (models/organism), which is evaluated on its held-out SEV sets (data/organism-sev)
@@ -53,6 +55,7 @@ const FLAGS = {
   twin: { type: 'boolean' },
   'no-twin': { type: 'boolean' },
   'judge-filter': { type: 'string' },
+  ...WEIGHTS_FLAG,
   ...ARM_FLAGS,
 } as const;
 
@@ -75,6 +78,7 @@ async function discover(command: 'discover' | 'start', argv: string[]): Promise<
     limit: parseInteger(command, 'limit', values.limit),
     twin,
     judgeFilter: judgeFilterFlag(command, values['judge-filter']),
+    weights: parseWeights(command, values.weights),
     judge: createJudge(values.judge as JudgeKind),
     // On the embedded organism, a lighter validation (k ≤ 8, 2 random draws, 12 held-out prompts per
     // emotion) keeps `npm start` within minutes; flags override it.

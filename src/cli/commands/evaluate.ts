@@ -4,26 +4,28 @@ import { EmotionCircuitsError, UsageError } from '../../errors.js';
 import { runEvaluation, type EvaluationReport } from '../../pipeline/evaluation/evaluationRun.js';
 import { accuracyTable } from '../../pipeline/evaluation/summary.js';
 import { applySweepChoice, readSweep, runSweep, SWEEP_METHODS, type SweepMethod } from '../../pipeline/evaluation/sweep.js';
-import { parseFlags, parseInteger } from '../args.js';
+import { RUN_WEIGHTS_USAGE, WEIGHTS_FLAG, parseFlags, parseInteger, parseOptionalWeights } from '../args.js';
 import { ARM_FLAGS, ARM_FLAGS_USAGE, armFromFlags, decodingFlags, parseArmMethods, parseBand } from '../armFlags.js';
 
 export const EVALUATE_USAGE = `emotion-circuits evaluate --run RUN_DIR [--judge builtin|openai] [--arms …] [--limit N] [--use-sweep]
-  [--lambda λ] [--alpha α] [--band 0.39-0.71] [--random-seeds 0,1,2] [--max-new-tokens 100] [--batch 16]
+  [--lambda λ] [--alpha α] [--band 0.39-0.71] [--random-seeds 0,1,2] [--max-new-tokens 100] [--batch 16] [--weights stored|int8]
   Generates a reply for every arm × emotion × test scenario × valence (uninstructed prompts; the
   prompting arm uses the instructed one), judges it, and writes generations.jsonl (resumable: run the
   same command again after an interruption) and evaluation.json (accuracy with 95 % bootstrap
   intervals per arm, emotion, valence and emotion × valence; judge failures; fluency). --limit N keeps N
   test scenarios per theme; --use-sweep takes λ, α and the band chosen by \`sweep\`.
+${RUN_WEIGHTS_USAGE}
   Examples:
     emotion-circuits evaluate --run runs/my-run --limit 2
     emotion-circuits evaluate --run runs/my-run --judge openai --use-sweep
 ${ARM_FLAGS_USAGE}`;
 
 export const SWEEP_USAGE = `emotion-circuits sweep --run RUN_DIR --method circuit|direction [--judge builtin|openai] [--limit 2]
-  [--lambdas 0.25,0.5,1,1.5,2,3] [--alphas 2,4,8,12,16] [--bands 0.39-0.71,0.2-0.5,0.5-0.8] [--max-perplexity-ratio 2]
+  [--lambdas 0.25,0.5,1,1.5,2,3] [--alphas 2,4,8,12,16] [--bands 0.39-0.71,0.2-0.5,0.5-0.8] [--max-perplexity-ratio 2] [--weights stored|int8]
   Evaluates circuit modulation over λ, or direction steering over α × depth band, against the unsteered
   reference on a subset of the test split (--limit scenarios per theme), and writes sweep.json with
   accuracy and fluency per setting, the accuracy–fluency Pareto front and the chosen setting.
+${RUN_WEIGHTS_USAGE}
   Examples:
     emotion-circuits sweep --run runs/my-run --method circuit --lambdas 0.5,1,2
     emotion-circuits sweep --run runs/my-run --method direction --alphas 4,8,12 --bands 0.39-0.71,0.5-0.8`;
@@ -36,6 +38,7 @@ const COMMON_FLAGS = {
   'min-new-tokens': { type: 'string' },
   batch: { type: 'string' },
   quiet: { type: 'boolean', default: false },
+  ...WEIGHTS_FLAG,
 } as const;
 
 function judgeKind(command: string, value: string): JudgeKind {
@@ -71,8 +74,9 @@ function progressLine(label: string): (done: number, total: number) => void {
 }
 
 /** Judge, subset, decoding, batch size and progress output from the flags both commands share. */
-function commonOptions(command: 'evaluate' | 'sweep', values: { judge: string; limit?: string; batch?: string; quiet: boolean; 'max-new-tokens'?: string; 'min-new-tokens'?: string }) {
+function commonOptions(command: 'evaluate' | 'sweep', values: { judge: string; limit?: string; batch?: string; quiet: boolean; 'max-new-tokens'?: string; 'min-new-tokens'?: string; weights?: string }) {
   return {
+    weights: parseOptionalWeights(command, values.weights),
     judge: createJudge(judgeKind(command, values.judge)),
     limit: parseInteger(command, 'limit', values.limit),
     decoding: decodingFlags(command, values),

@@ -8,6 +8,7 @@
  * const result = await runDiscover({ model: 'path/to/hf-folder', out: 'runs/x', judge: createJudge('builtin'), limit: 2 });
  * console.log(result.stages);
  */
+import type { WeightsMode } from '../../model/weights.js';
 import { runCircuits } from '../circuits/index.js';
 import { runSublayers } from '../sublayers/sublayersRun.js';
 import type { CollectProgress } from '../collection/collect.js';
@@ -35,6 +36,8 @@ export interface DiscoverOptions {
   /** Judge filter of the directions stage (off by default): see DirectionsRunOptions.judgeFilter. */
   readonly judgeFilter?: EvaluationJudge;
   readonly judgeFilterMaxNewTokens?: number;
+  /** The run's weights mode (default 'stored'): every stage runs the model with it (see runDirections). */
+  readonly weights?: WeightsMode;
   /** Settings of the components stage (validation sizes, samples). */
   readonly components?: Omit<ComponentsRunOptions, 'runDir' | 'log'>;
   /** Settings of the evaluation (arms, decoding, batch size). */
@@ -56,7 +59,7 @@ export async function runDiscover(options: DiscoverOptions): Promise<DiscoverRes
   const log = options.log ?? (() => {});
   const directions = await runDirections({
     model: options.model, dataset: options.dataset ?? 'sev', out: options.out, limit: options.limit, seed: options.seed, twin: options.twin,
-    judgeFilter: options.judgeFilter, judgeFilterMaxNewTokens: options.judgeFilterMaxNewTokens, onProgress: options.onCollectProgress, log,
+    judgeFilter: options.judgeFilter, judgeFilterMaxNewTokens: options.judgeFilterMaxNewTokens, weights: options.weights, onProgress: options.onCollectProgress, log,
   });
   const runDir = options.out;
   const components = await runComponents({ ...options.components, runDir, twin: options.twin === false ? false : undefined, log });
