@@ -21,7 +21,8 @@ import { EmotionCircuitsError } from '../src/errors.js';
 import { readDirections, DIRECTIONS_FILE, DIRECTION_SITES } from '../src/pipeline/directions/directionSet.js';
 import { runDirections } from '../src/pipeline/directions/directionsRun.js';
 import { RunFolder } from '../src/pipeline/run/runStore.js';
-import { requireStoredWeights, runWeights, stageWeights, weightsHashPart } from '../src/pipeline/run/weightsMode.js';
+import { requireStoredWeights, runWeights, stageWeights, weightsHashPart, weightsSummary } from '../src/pipeline/run/weightsMode.js';
+import { renderReport } from '../src/report/report.js';
 import { runSublayers } from '../src/pipeline/sublayers/sublayersRun.js';
 import { SHARED_DIR, SHARED_SKIP_MESSAGE, sharedPath } from './helpers/shared.js';
 
@@ -129,6 +130,8 @@ describe('the weights mode of a run (TinyStories-656K)', { skip: SHARED_DIR ? fa
     assert.equal((await runSublayers({ runDir: int8Dir, alphas: [0.5], weights: 'stored', log: (l) => lines.push(l) })).stage, 'ran', 'a changed mode re-runs the stage');
     assert.equal(RunFolder.read(int8Dir).stages.sublayers.weights, 'stored');
     assert.ok(lines.some((l) => l.startsWith('sublayers: stored weights, while this run')), lines.join('\n'));
+    assert.equal(weightsSummary(RunFolder.read(int8Dir)), 'int8 (sublayers: stored)');
+    assert.match(await renderReport(int8Dir), /int8 \(sublayers: stored\)/, 'the report says which weights the stages ran with');
 
     // A changed run mode re-collects, and the later stages follow.
     const back = await runDirections({ ...base, model, out: int8Dir });

@@ -7,7 +7,7 @@
  */
 import { EmotionCircuitsError } from '../../errors.js';
 import type { WeightsMode } from '../../model/weights.js';
-import type { ManifestHeader } from './runStore.js';
+import type { Manifest, ManifestHeader } from './runStore.js';
 
 /** The run's weights mode; runs made before the mode was recorded ran with the stored weights. */
 export function runWeights(manifest: Pick<ManifestHeader, 'model'>): WeightsMode {
@@ -38,4 +38,11 @@ export function requireStoredWeights(weights: WeightsMode, stage: string, where:
   if (weights !== 'stored') {
     throw new EmotionCircuitsError('RUN', `${stage} needs backward passes, which run on the stored weights only, not ${weights}; pass --weights stored (this run's mode is recorded in manifest.json)`, where);
   }
+}
+
+/** The run's weights mode for reports, with the stages that ran with another one: `int8 (sublayers: stored)`. */
+export function weightsSummary(manifest: Pick<Manifest, 'model' | 'stages'>): string {
+  const run = runWeights(manifest);
+  const other = Object.entries(manifest.stages ?? {}).filter(([, record]) => record.weights !== undefined && record.weights !== run);
+  return other.length === 0 ? run : `${run} (${other.map(([stage, record]) => `${stage}: ${record.weights}`).join(', ')})`;
 }
