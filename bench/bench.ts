@@ -4,7 +4,12 @@
  * eager when `import torch` works, and a Llama-3.2-3B-shaped bf16 model (> 4 GiB of f32 weights)
  * to show that models beyond wasm32's 4 GiB load and run. Writes bench/results/latest.json.
  *
- *   node --expose-gc dist/bench/bench.js [--quick] [--only gemm|model|3b|torch|heads|train|batch|int8] [--threads N]
+ *   node --expose-gc dist/bench/bench.js [--quick] [--only gemm|model|3b|torch|heads|train|batch|int8|int8err|8b] [--threads N]
+ *
+ * `8b` (only with --only 8b: it writes a 16 GB checkpoint and takes minutes): a Llama-3.1-8B shape
+ * loaded with int8 weights, peak RSS and tokens/s (bench/llama8b.ts). `int8err` (also only by name, a
+ * diagnosis, about a minute): which weight's int8 rounding TinyStories-656K's KL comes from, and what
+ * other quantisation schemes would give (bench/int8Sensitivity.ts).
  *
  * `train`: training tokens/s of the organism's shapes (bench/train.ts), with PyTorch unless --quick.
  *
@@ -26,6 +31,8 @@ import { benchHeadAttribution } from './headAttribution.js';
 import { benchTrain } from './train.js';
 import { benchGemm, type GemmResult, type GemmShape } from './gemm.js';
 import { benchInt8 } from './int8.js';
+import { benchLlama8b } from './llama8b.js';
+import { int8Sensitivity } from './int8Sensitivity.js';
 import type { WeightsMode } from '../src/model/weights.js';
 import { PRESETS, parameterCount, writeSyntheticModel, type SyntheticDType, type SyntheticShape } from './syntheticModel.js';
 
@@ -72,7 +79,8 @@ function peakRss(): number {
 
 // ───────────────────────────── child: one model configuration ─────────────────────────────
 
-interface ModelRun {
+/** What a model child process reports. */
+export interface ModelRun {
   dir: string;
   dtype: string;
   threads: number;
@@ -237,9 +245,10 @@ async function main(): Promise<void> {
   }
   const quick = process.argv.includes('--quick');
   const only = flag('--only');
-  const PARTS = ['gemm', 'model', '3b', 'torch', 'heads', 'train', 'batch', 'int8'] as const;
+  const PARTS = ['gemm', 'model', '3b', 'torch', 'heads', 'train', 'batch', 'int8', 'int8err', '8b'] as const;
   if (only && !(PARTS as readonly string[]).includes(only)) throw new Error(`--only must be one of ${PARTS.join(', ')}, got ${only}`);
-  const want = (part: (typeof PARTS)[number]): boolean => (only ? only === part : !(quick && (part === '3b' || part === 'torch')));
+  // '8b' (16 GB written to disk, minutes) and 'int8err' (a diagnosis) run only when asked for by name.
+  const want = (part: (typeof PARTS)[number]): boolean => (only ? only === part : part !== '8b' && part !== 'int8err' && !(quick && (part === '3b' || part === 'torch')));
 
   const results: Record<string, unknown> = {
     date: new Date().toISOString(),
@@ -435,6 +444,28 @@ async function main(): Promise<void> {
     results.int8 = await benchInt8({
       threads, table, fmt,
       runModel: (dtype, weights) => runModelChild(dir(dtype), threads, PROMPT_TOKENS, DECODE_STEPS, 3, weights),
+    });
+  }
+
+  // int8's KL on TinyStories-656K by weight and by quantisation scheme (bench/int8Sensitivity.ts).
+  if (want('int8err')) {
+    const sharedDir = process.env.EMOTION_CIRCUITS_SHARED;
+    if (!sharedDir || !fs.existsSync(sharedDir)) {
+      console.log('int8err: EMOTION_CIRCUITS_SHARED is not set (TinyStories-656K and its fixtures live there); skipped\n');
+    } else {
+      const rows = await int8Sensitivity(sharedDir);
+      results.int8Sensitivity = rows;
+      console.log('int8 error sources  TinyStories-656K, KL(stored ‖ variant) over every position of every fixture case; plain-TypeScript products, weights rounded to each grid');
+      table(['variant', 'max KL', 'mean KL', 'worst case@position'], rows.map((r) => [r.label, r.maxKl.toExponential(2), r.meanKl.toExponential(2), r.worst]));
+      console.log('');
+    }
+  }
+
+  // 7. A Llama-3.1-8B shape with int8 weights (bench/llama8b.ts): only with --only 8b.
+  if (want('8b')) {
+    results.llama8b = benchLlama8b({
+      threads, table, fmt,
+      runModel: (dir, promptTokens, decodeSteps, repeats, weights) => runModelChild(dir, threads, promptTokens, decodeSteps, repeats, weights),
     });
   }
 

@@ -91,21 +91,17 @@ export async function int8Fidelity(sharedDir: string, threads: number): Promise<
 
 /**
  * Emotion directions of a TinyStories-656K run (SEV, `limit` scenarios per theme) with int8 and with
- * stored weights: per site, the smallest cosine over emotions at each layer. runDirections takes no
- * weights option yet, so its model load is redirected here for the int8 run (bench only).
+ * stored weights: per site, the smallest cosine over emotions at each layer.
  */
 export async function int8DirectionCosines(sharedDir: string, limit: number): Promise<Record<string, number[]>> {
   const model = path.join(sharedDir, 'models', 'tinystories-656k');
   const sets: Partial<Record<WeightsMode, DirectionSet>> = {};
   for (const weights of ['stored', 'int8'] as const) {
     const out = mkdtempSync(path.join(os.tmpdir(), `emotion-circuits-int8-directions-${weights}-`));
-    const load = LanguageModel.load;
-    LanguageModel.load = (dir, options = {}) => load.call(LanguageModel, dir, { ...options, weights });
     try {
-      const result = await runDirections({ model, dataset: 'sev', out, limit, permutations: 2 });
+      const result = await runDirections({ model, dataset: 'sev', out, limit, permutations: 2, weights });
       sets[weights] = readDirections(path.join(result.runDir, DIRECTIONS_FILE));
     } finally {
-      LanguageModel.load = load;
       rmSync(out, { recursive: true, force: true });
     }
   }

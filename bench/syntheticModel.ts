@@ -58,6 +58,13 @@ export const PRESETS = {
     ropeTheta: 5e5, ropeScaling: { factor: 32, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositionEmbeddings: 8192 },
     maxPositionEmbeddings: 131072, rmsNormEps: 1e-5,
   },
+  /** Llama-3.1-8B's shape (8.03B parameters: 16.1 GB in bf16), untied head. */
+  llama_3_1_8b: {
+    name: 'llama-3.1-8b', modelType: 'llama', hiddenSize: 4096, numLayers: 32, numHeads: 32, numKvHeads: 8,
+    intermediateSize: 14336, vocabSize: 128256, tieWordEmbeddings: false, attentionBias: false,
+    ropeTheta: 5e5, ropeScaling: { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositionEmbeddings: 8192 },
+    maxPositionEmbeddings: 131072, rmsNormEps: 1e-5,
+  },
   /** A tiny Qwen2 for tests: 2 layers, GQA, biases, untied head. */
   tiny: {
     name: 'tiny', modelType: 'qwen2', hiddenSize: 64, numLayers: 2, numHeads: 4, numKvHeads: 2,

@@ -28,14 +28,20 @@ interface FixtureCase {
 }
 
 // Bounds: max over positions of KL(p_f32 ‖ p_int8) and its mean over every position of every case.
-// Measured (per-row int8, int16 activations): random fixtures ≤ 5e-6; TinyStories-656K, whose BOS
-// position has the sharpest distribution, up to 2.3e-3 at one position, far less on average.
+// Measured (per-row int8, int16 activations, embedding rows read exactly from the checkpoint):
+// random fixtures ≤ 3e-6; TinyStories-656K mean 4.1e-4 (5.2e-4 when the lookup dequantised the
+// int8 head), up to 2.2e-3 at the positions where two likely tokens compete (see README).
 const MODELS = [
-  { fixture: 'tinystories-656k', dir: () => sharedPath('models', 'tinystories-656k'), maxKl: 5e-3, meanKl: 1e-3, maxAbs: 0.5 },
+  { fixture: 'tinystories-656k', dir: () => sharedPath('models', 'tinystories-656k'), maxKl: 5e-3, meanKl: 5e-4, maxAbs: 0.5 },
   { fixture: 'random-llama3', dir: () => sharedPath('fixtures', 'random-llama3'), maxKl: 1e-4, meanKl: 2e-5, maxAbs: 0.03 },
   { fixture: 'random-qwen2', dir: () => sharedPath('fixtures', 'random-qwen2'), maxKl: 1e-4, meanKl: 2e-5, maxAbs: 0.03 },
   { fixture: 'random-qwen3', dir: () => sharedPath('fixtures', 'random-qwen3'), maxKl: 1e-4, meanKl: 2e-5, maxAbs: 0.03 },
 ];
+
+/** Bytes of the layers' packed weights. */
+function layerBytes(model: LanguageModel): number {
+  return model.weights.layers.reduce((n, l) => n + l.qkv.byteLength + l.o.byteLength + l.gateUp.byteLength + l.down.byteLength, 0);
+}
 
 function readCases(fixture: string): FixtureCase[] {
   return JSON.parse(readFileSync(sharedPath('fixtures', fixture, 'cases.json'), 'utf8')) as FixtureCase[];
@@ -121,6 +127,31 @@ describe('int8 weights: fidelity on the fixture models', { skip: SHARED_DIR ? fa
     }
   });
 
+  test('the int8 embedding lookup reads the stored rows exactly (tied and untied), and holds no table', async () => {
+    for (const dir of [sharedPath('models', 'tinystories-656k'), sharedPath('fixtures', 'random-llama3')]) {
+      const stored = await LanguageModel.load(dir, { backend });
+      const int8 = await LanguageModel.load(dir, { backend, weights: 'int8' });
+      try {
+        assert.equal(int8.weights.embed.source, 'checkpoint');
+        const ids = [0, 1, 5, 1, stored.config.vocabSize - 1];
+        const a = stored.run(ids, { cache: ['hook_embed'], logits: 'none' }).activations.get('hook_embed')!.data;
+        const b = int8.run(ids, { cache: ['hook_embed'], logits: 'none' }).activations.get('hook_embed')!.data;
+        const d = stored.config.hiddenSize;
+        const { embed: name } = stored.checkpoint.embeddingNames;
+        const table = stored.checkpoint.readF32(name);
+        ids.forEach((id, i) => assert.deepEqual(b.subarray(i * d, (i + 1) * d), table.subarray(id * d, (id + 1) * d), `row of token ${id}`));
+        assert.deepEqual(b, a);
+        // Only the head and the layers are held: the embedding table is not (tied: the head is int8).
+        const V = stored.config.vocabSize;
+        assert.ok(int8.weights.byteLength < V * d * 1.1 + layerBytes(int8), `int8 holds ${int8.weights.byteLength} bytes`);
+        assert.throws(() => int8.run([V]), /outside the vocabulary/);
+      } finally {
+        await stored.dispose();
+        await int8.dispose();
+      }
+    }
+  });
+
   test('random-qwen2: the wasm int8 model equals the plain-TypeScript int8 model', async () => {
     const dir = sharedPath('fixtures', 'random-qwen2');
     const js = new JsBackend();
@@ -129,7 +160,10 @@ describe('int8 weights: fidelity on the fixture models', { skip: SHARED_DIR ? fa
     try {
       const { ids } = readCases('random-qwen2')[0];
       const diff = compare(int8.run(ids).logits!.data, reference.run(ids).logits!.data);
-      assert.ok(diff.relL2 <= 1e-5, `rel L2 ${diff.relL2}`);
+      // Integer dots are exact; the f32 steps between them (attention, norms) round differently, and
+      // where that moves an activation across an int16 rounding boundary the logits move by ~1e-5.
+      // Any error in the quantised values themselves is far larger (int8 vs stored: ~1e-3).
+      assert.ok(diff.relL2 <= 5e-5, `rel L2 ${diff.relL2}`);
     } finally {
       await reference.dispose();
       await int8.dispose();

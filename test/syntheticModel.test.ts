@@ -5,7 +5,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { LanguageModel } from '../src/model/languageModel.js';
 import { SafetensorsReader } from '../src/model/safetensors.js';
-import { PRESETS, parameterCount, syntheticTensors, writeSyntheticModel } from '../bench/syntheticModel.js';
+import { PRESETS, configJson, parameterCount, syntheticTensors, writeSyntheticModel } from '../bench/syntheticModel.js';
+import { loadModelConfig } from '../src/model/config.js';
 
 const shape = PRESETS.tiny;
 
@@ -95,4 +96,19 @@ test('writeSyntheticModel reuses a complete folder and is deterministic in the s
   assert.ok(first.equals(fs.readFileSync(path.join(again, 'model.safetensors'))));
   const other = writeSyntheticModel(path.join(root, 'o'), shape, { dtype: 'bf16', seed: 12 });
   assert.ok(!first.equals(fs.readFileSync(path.join(other, 'model.safetensors'))));
+}));
+
+test('the Llama-3.1-8B preset (bench --only 8b): its parameter count and a config the loader reads as Llama-3.1-8B', withTempDir(async (root) => {
+  const shape = PRESETS.llama_3_1_8b;
+  assert.equal(parameterCount(shape), 8_030_261_248); // Llama-3.1-8B's published count
+  fs.writeFileSync(path.join(root, 'config.json'), JSON.stringify(configJson(shape, 'bf16')));
+  const config = loadModelConfig(root);
+  assert.equal(config.hiddenSize, 4096);
+  assert.equal(config.numLayers, 32);
+  assert.equal(config.numHeads, 32);
+  assert.equal(config.numKvHeads, 8);
+  assert.equal(config.intermediateSize, 14336);
+  assert.equal(config.vocabSize, 128256);
+  assert.equal(config.tieWordEmbeddings, false);
+  assert.deepEqual(config.ropeScaling, { type: 'llama3', factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositionEmbeddings: 8192 });
 }));

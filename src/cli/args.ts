@@ -90,9 +90,21 @@ export const WEIGHTS_USAGE = '[--weights stored|int8]';
 
 /** `--weights stored|int8` (default 'stored': the checkpoint's dtype; 'int8': quantised at load time). */
 export function parseWeights(command: string, value: string | undefined): WeightsMode {
-  if (value === undefined) return 'stored';
+  return parseOptionalWeights(command, value) ?? 'stored';
+}
+
+/**
+ * `--weights stored|int8` of a command that works on a run: undefined when absent (the stage then
+ * runs with the run's recorded mode, see pipeline/run/weightsMode.ts).
+ */
+export function parseOptionalWeights(command: string, value: string | undefined): WeightsMode | undefined {
+  if (value === undefined) return undefined;
   if (!(WEIGHTS_MODES as readonly string[]).includes(value)) {
     throw new UsageError(`${command}: --weights expects ${WEIGHTS_MODES.join(' or ')}, got ${JSON.stringify(value)}`);
   }
   return value as WeightsMode;
 }
+
+/** The usage line of a run stage's `--weights`. */
+export const RUN_WEIGHTS_USAGE = `  --weights stored|int8: the weights the model runs with in this stage (default: the run's, set by
+  \`directions\`/\`discover\` and recorded in manifest.json); a changed mode re-runs the stage.`;

@@ -156,7 +156,7 @@ export function forward(model: ModelRuntime, inputs: readonly SequenceInput[], o
   const mlpOut = new Float32Array(rows * d); //       [R, d]
 
   const ids = inputs.flatMap((input) => input.ids);
-  backend.gatherRows(weights.embed, ids, residual);
+  weights.embed.gather(ids, residual);
   visit('hook_embed', null, residual, d, (T) => [T, d]);
 
   for (let l = 0; l < config.numLayers; l++) {

@@ -12,6 +12,7 @@ import { EmotionCircuitsError } from '../errors.js';
 import { writeFileAtomic } from '../atomicFile.js';
 import { formatBytes, formatDuration, summariseManifest } from '../pipeline/run/runList.js';
 import { MANIFEST_FILE, type Manifest } from '../pipeline/run/runStore.js';
+import { weightsSummary } from '../pipeline/run/weightsMode.js';
 import { pageHtml, type Section } from './html.js';
 import { componentsSections } from './sections/componentsSection.js';
 import { directionsSections } from './sections/directionsSection.js';
@@ -74,6 +75,7 @@ export async function renderReport(runDir: string): Promise<string> {
   const summary = summariseManifest(runDir, manifest);
   const meta: Array<[string, string]> = [
     ['model', `${manifest.model?.dir ?? '?'}`],
+    ['weights', manifest.model ? weightsSummary(manifest) : '?'],
     ['dataset', `${summary.dataset} (${summary.train} train / ${summary.test} test scenarios, hash ${manifest.dataset?.hash?.slice(0, 12) ?? '?'})`],
     ['seed', String(summary.seed ?? '?')],
     ['settings', JSON.stringify(manifest.settings ?? {})],

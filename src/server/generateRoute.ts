@@ -135,7 +135,7 @@ async function waitForDrain(res: ServerResponse, ms: number, signal: AbortSignal
 /** Runs one admitted playground request as a queue job streaming to `res`: both continuations in one batch. */
 async function streamJob(res: ServerResponse, request: PlaygroundRequest, host: ModelHost, limits: ServerLimits, signal: AbortSignal): Promise<void> {
   const modelDir = host.modelDirFor(request.runDir);
-  const model = await host.get(modelDir);
+  const model = await host.get(modelDir, host.weightsFor(request.runDir));
   if (signal.aborted) return;
   sendEvent(res, 'start', { model: modelDir.split(/[\\/]/).pop() });
   const arms = buildArms(request.runDir, model.config, request);

@@ -7,14 +7,27 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EmotionCircuitsError } from '../errors.js';
 import { LanguageModel } from '../model/languageModel.js';
+import type { WeightsMode } from '../model/weights.js';
 import { RunFolder } from '../pipeline/run/runStore.js';
+import { runWeights } from '../pipeline/run/weightsMode.js';
 
 export class ModelHost {
-  private current: { dir: string; model: LanguageModel } | null = null;
+  private current: { dir: string; weights: WeightsMode; model: LanguageModel } | null = null;
   private loading: Promise<LanguageModel> | null = null;
 
-  /** `override`: one model folder (or hub id) for every run, instead of each manifest's. */
-  constructor(private readonly override?: string) {}
+  /**
+   * `override`: one model folder (or hub id) for every run, instead of each manifest's; `weights`:
+   * one weights mode for every run, instead of each manifest's (manifest.model.weights).
+   */
+  constructor(
+    private readonly override?: string,
+    private readonly weights?: WeightsMode,
+  ) {}
+
+  /** The weights mode the run's model is loaded with. */
+  weightsFor(runDir: string): WeightsMode {
+    return this.weights ?? runWeights(RunFolder.read(runDir));
+  }
 
   /** The folder the run's model is loaded from. */
   modelDirFor(runDir: string): string {
@@ -32,18 +45,19 @@ export class ModelHost {
     return this.current?.dir ?? null;
   }
 
-  /** The model for `dir`, loading it (and disposing of the previous one) when needed. */
-  async get(dir: string): Promise<LanguageModel> {
-    if (this.current?.dir === dir) return this.current.model;
+  /** The model for `dir` with `weights`, loading it (and disposing of the previous one) when needed. */
+  async get(dir: string, weights: WeightsMode = 'stored'): Promise<LanguageModel> {
+    const isCurrent = (): boolean => this.current?.dir === dir && this.current.weights === weights;
+    if (isCurrent()) return this.current!.model;
     if (this.loading) await this.loading.catch(() => undefined);
-    if (this.current?.dir === dir) return this.current.model;
+    if (isCurrent()) return this.current!.model;
     const previous = this.current;
     this.current = null;
     if (previous) await previous.model.dispose();
-    this.loading = LanguageModel.load(dir);
+    this.loading = LanguageModel.load(dir, { weights });
     try {
       const model = await this.loading;
-      this.current = { dir, model };
+      this.current = { dir, weights, model };
       return model;
     } finally {
       this.loading = null;

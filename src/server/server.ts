@@ -32,6 +32,7 @@ import { renderReport, REPORT_FILE } from '../report/index.js';
 import { DEFAULT_LIMITS, HttpError, parsePlaygroundRequest, readBody, startPlaygroundStream, type ServerLimits } from './generateRoute.js';
 import { GenerationQueue, type QueueCounters } from './generationQueue.js';
 import { ModelHost } from './modelHost.js';
+import type { WeightsMode } from '../model/weights.js';
 import { folderPage, playgroundPage, runPage, runsPage, type RunSummary } from './pages.js';
 import { availableMethods } from './playgroundArms.js';
 import { resolveUnderRoot } from './safePath.js';
@@ -45,6 +46,8 @@ export interface ServerOptions {
   host?: string;
   /** One model folder or hub id for every run, instead of each run manifest's model. */
   model?: string;
+  /** One weights mode for every run, instead of each run manifest's (manifest.model.weights). */
+  weights?: WeightsMode;
   limits?: Partial<ServerLimits>;
 }
 
@@ -102,7 +105,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
   const root = fs.realpathSync(options.runsDir);
   const queue = new GenerationQueue({ maxQueued: limits.maxQueued });
-  const models = new ModelHost(options.model);
+  const models = new ModelHost(options.model, options.weights);
   const sockets = new Set<Socket>();
   let allowedHosts = new Set<string>();
   /** Reports being rendered, by run folder, so concurrent views share one rendering. */

@@ -5,15 +5,17 @@
  */
 import { UsageError } from '../../errors.js';
 import { runAttribution, type Correlation } from '../../pipeline/attribution/attributionRun.js';
-import { parseFlags, parseInteger } from '../args.js';
+import { WEIGHTS_FLAG, parseFlags, parseInteger, parseOptionalWeights } from '../args.js';
 
-export const ATTRIBUTE_USAGE = `emotion-circuits attribute --run RUN_DIR [--samples 24] [--exact-neurons 8] [--batch-size 16] [--quiet]
+export const ATTRIBUTE_USAGE = `emotion-circuits attribute --run RUN_DIR [--samples 24] [--exact-neurons 8] [--batch-size 16] [--weights stored] [--quiet]
   Estimates, with one backward pass per batch of held-out prompts, the change of the final emotion
   projection m = <final normed state[last], v_ref> when each head (attn.hook_z, every position) or
   neuron (mlp.hook_post, last position) is zeroed: -(dm/da)·a. Measures the exact change for every
   head and the top/bottom/random --exact-neurons neurons of each layer, and reports the Spearman rank
   correlation per emotion (attribution.json, attribution.safetensors; estimates added to heads.json
-  and neurons.json). Needs a Llama-layout model without biases, q/k norms or RoPE scaling.
+  and neurons.json). Needs a Llama-layout model without biases, q/k norms or RoPE scaling, and the
+  stored weights: on a run made with --weights int8, pass --weights stored (backward passes do not
+  run on int8 weights; the stage record says which weights it used).
   Examples:
     emotion-circuits attribute --run runs/my-run
     emotion-circuits attribute --run runs/my-run --samples 48 --exact-neurons 16`;
@@ -25,6 +27,7 @@ export async function runAttributeCommand(argv: string[]): Promise<void> {
     'exact-neurons': { type: 'string' },
     'batch-size': { type: 'string' },
     quiet: { type: 'boolean', default: false },
+    ...WEIGHTS_FLAG,
   });
   if (!values.run) throw new UsageError(`attribute: --run RUN_DIR is required\n${ATTRIBUTE_USAGE}`);
   const { stage, file } = await runAttribution({
@@ -32,6 +35,7 @@ export async function runAttributeCommand(argv: string[]): Promise<void> {
     samples: parseInteger('attribute', 'samples', values.samples),
     exactNeurons: parseInteger('attribute', 'exact-neurons', values['exact-neurons']),
     batchSize: parseInteger('attribute', 'batch-size', values['batch-size']),
+    weights: parseOptionalWeights('attribute', values.weights),
     log: values.quiet ? undefined : (line) => process.stderr.write(`${line}\n`),
   });
   const rho = (c: Correlation): string => (c.spearman === null ? '   n/a' : c.spearman.toFixed(3).padStart(6));

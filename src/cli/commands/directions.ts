@@ -6,10 +6,10 @@
 import { UsageError } from '../../errors.js';
 import { createJudge, JUDGE_KINDS, type JudgeKind } from '../../judge/createJudge.js';
 import { acceptedSharesText, runDirections } from '../../pipeline/directions/directionsRun.js';
-import { parseFlags, parseInteger, resolveModelSpec, twinFlag } from '../args.js';
+import { WEIGHTS_FLAG, parseFlags, parseInteger, parseWeights, resolveModelSpec, twinFlag } from '../args.js';
 import { progressReporter } from '../progress.js';
 
-export const DIRECTIONS_USAGE = `emotion-circuits directions --model DIR --dataset sev|FILE --out RUN_DIR [--limit N] [--seed S] [--batch B] [--chunk C] [--permutations K] [--twin|--no-twin] [--judge-filter builtin|openai [--judge-filter-max-new-tokens N]] [--quiet]
+export const DIRECTIONS_USAGE = `emotion-circuits directions --model DIR --dataset sev|FILE --out RUN_DIR [--limit N] [--seed S] [--batch B] [--chunk C] [--permutations K] [--twin|--no-twin] [--judge-filter builtin|openai [--judge-filter-max-new-tokens N]] [--weights stored|int8] [--quiet]
   Emotion directions (attn = hook_resid_mid, mlp = hook_resid_post, every layer) and their
   consistency. --dataset: "sev" (the project's SEV), a folder with train.jsonl/test.jsonl, or one SEV
   JSONL file in the paper's format (split 75/25 within each theme). --limit N: at most N scenarios
@@ -22,7 +22,10 @@ export const DIRECTIONS_USAGE = `emotion-circuits directions --model DIR --datas
   generate each instructed train prompt's reply (shared decoding; up to --judge-filter-max-new-tokens,
   default 100), judge it against its emotion, and compute the directions and every later stage from
   the accepted replies only (judge_filter.jsonl, judge_filter.json with the accepted share per
-  emotion × valence). The held-out evaluation is not filtered.
+  emotion × valence). The held-out evaluation is not filtered. --weights int8: the run's weights
+  mode (default stored, the checkpoint's dtype): quantised weights, faster on large models, slightly
+  different activations; recorded in manifest.json and used by every later stage of the run; a
+  changed mode re-collects (and so re-runs every later stage).
   Examples:
     emotion-circuits directions --model path/to/hf-folder --dataset sev --out runs/my-run --limit 2
     emotion-circuits directions --model org/name --dataset paper-sev.jsonl --out runs/paper`;
@@ -42,6 +45,7 @@ export async function runDirectionsCommand(argv: string[]): Promise<void> {
     'judge-filter': { type: 'string' },
     'judge-filter-max-new-tokens': { type: 'string' },
     quiet: { type: 'boolean', default: false },
+    ...WEIGHTS_FLAG,
   });
   const judgeFilter = judgeFilterFlag('directions', values['judge-filter']);
   if (!values.dataset) throw new UsageError(`directions: --dataset sev|FILE is required\n${DIRECTIONS_USAGE}`);
@@ -56,6 +60,7 @@ export async function runDirectionsCommand(argv: string[]): Promise<void> {
     chunkSize: parseInteger('directions', 'chunk', values.chunk),
     permutations: parseInteger('directions', 'permutations', values.permutations),
     twin: twinFlag('directions', values.twin, values['no-twin']),
+    weights: parseWeights('directions', values.weights),
     judgeFilter,
     judgeFilterMaxNewTokens: parseInteger('directions', 'judge-filter-max-new-tokens', values['judge-filter-max-new-tokens']),
     onProgress: values.quiet ? undefined : progressReporter('collect'),

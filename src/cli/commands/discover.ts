@@ -11,7 +11,7 @@ import { accuracyTable } from '../../pipeline/evaluation/summary.js';
 import { twinEvaluationText } from '../../pipeline/evaluation/evaluationTwin.js';
 import { writeReport } from '../../report/report.js';
 import { DEFAULT_MODEL_TUNING, defaultModelDataset } from '../../organism/defaultModel.js';
-import { parseFlags, parseInteger, resolveModelChoice, twinFlag } from '../args.js';
+import { WEIGHTS_FLAG, parseFlags, parseInteger, parseWeights, resolveModelChoice, twinFlag } from '../args.js';
 import { ARM_FLAGS, ARM_FLAGS_USAGE, armFromFlags, decodingFlags, parseArmMethods } from '../armFlags.js';
 import { CIRCUIT_FLAG_USAGE, parseCircuitFlag } from '../circuitFlags.js';
 import { progressReporter } from '../progress.js';
@@ -19,7 +19,7 @@ import { judgeFilterFlag } from './directions.js';
 
 export const DISCOVER_USAGE = `emotion-circuits discover --model DIR --out RUN_DIR [--dataset sev|FILE] [--limit N] [--judge builtin|openai]
   [--max-new-tokens 100] [--samples 24] [--ks 1,2,4,8,16,32] [--twin|--no-twin] [--judge-filter builtin|openai]
-  [--circuit KEY=VALUE,…] [--tune|--no-tune] [arm flags]
+  [--weights stored|int8] [--circuit KEY=VALUE,…] [--tune|--no-tune] [arm flags]
   Runs every stage into RUN_DIR: activation collection, directions and consistency, emotion neurons
   and heads with validation, sublayer influence, circuits, and the evaluation of the control arms
   (generations.jsonl, evaluation.json), then writes RUN_DIR/report.html. Finished stages are
@@ -31,7 +31,9 @@ export const DISCOVER_USAGE = `emotion-circuits discover --model DIR --out RUN_D
   (off by default): directions and every later stage from the instructed train replies the judge
   accepted (see \`directions --help\`). --tune (default off; on for \`start\` on the embedded organism):
   before the evaluation, sweep circuit λ and direction α on one train scenario per theme and evaluate
-  with the sweep's choices, per emotion (\`sweep --help\`); the test split never tunes itself.
+  with the sweep's choices, per emotion (\`sweep --help\`); the test split never tunes itself. --weights int8: every stage runs
+  the model with int8 weights (quantised at load time: faster on large models, slightly different
+  activations; recorded in manifest.json; default stored, the checkpoint's dtype).
   Examples:
     emotion-circuits discover --model path/to/hf-folder --out runs/my-run --limit 2
     emotion-circuits discover --model Qwen/Qwen2.5-1.5B-Instruct --out runs/qwen --judge openai
@@ -39,7 +41,7 @@ export const DISCOVER_USAGE = `emotion-circuits discover --model DIR --out RUN_D
 ${CIRCUIT_FLAG_USAGE}
 ${ARM_FLAGS_USAGE}`;
 
-export const START_USAGE = `emotion-circuits start [--model DIR] [--out RUN_DIR] [--dataset sev|FILE] [--limit N] [--judge builtin|openai] [--twin|--no-twin] [--judge-filter builtin|openai] [--tune|--no-tune]
+export const START_USAGE = `emotion-circuits start [--model DIR] [--out RUN_DIR] [--dataset sev|FILE] [--limit N] [--judge builtin|openai] [--twin|--no-twin] [--judge-filter builtin|openai] [--tune|--no-tune] [--weights stored|int8]
   The main job: \`discover\` on the model into RUN_DIR (default runs/<model folder name>), then
   RUN_DIR/report.html. The model: --model, else $EMOTION_CIRCUITS_MODEL, else the embedded emotion
   model organism (models/organism), which is evaluated on its held-out SEV sets (data/organism-sev)
@@ -65,6 +67,7 @@ const FLAGS = {
   circuit: { type: 'string' },
   tune: { type: 'boolean' },
   'no-tune': { type: 'boolean' },
+  ...WEIGHTS_FLAG,
   ...ARM_FLAGS,
 } as const;
 
@@ -93,6 +96,7 @@ async function discover(command: 'discover' | 'start', argv: string[]): Promise<
     limit: parseInteger(command, 'limit', values.limit),
     twin,
     judgeFilter: judgeFilterFlag(command, values['judge-filter']),
+    weights: parseWeights(command, values.weights),
     judge: createJudge(values.judge as JudgeKind),
     circuits: parseCircuitFlag(command, values.circuit),
     tune: tuneFlag(command, values.tune, values['no-tune'], source === 'default'),

@@ -6,11 +6,11 @@ import { twinEvaluationText } from '../../pipeline/evaluation/evaluationTwin.js'
 import { runEvaluationWithTwin } from '../../pipeline/twin/twinEvaluation.js';
 import { accuracyTable } from '../../pipeline/evaluation/summary.js';
 import { applySweepChoice, readSweep, runSweep, SWEEP_METHODS, type SweepMethod, type SweepSetting } from '../../pipeline/evaluation/sweep.js';
-import { parseFlags, parseInteger } from '../args.js';
+import { RUN_WEIGHTS_USAGE, WEIGHTS_FLAG, parseFlags, parseInteger, parseOptionalWeights } from '../args.js';
 import { ARM_FLAGS, ARM_FLAGS_USAGE, armFromFlags, decodingFlags, parseArmMethods, parseBand } from '../armFlags.js';
 
 export const EVALUATE_USAGE = `emotion-circuits evaluate --run RUN_DIR [--judge builtin|openai] [--arms …] [--limit N] [--use-sweep] [--no-twin]
-  [--lambda λ] [--alpha α] [--band 0.39-0.71] [--random-seeds 0,1,2] [--max-new-tokens 100] [--batch 16]
+  [--lambda λ] [--alpha α] [--band 0.39-0.71] [--random-seeds 0,1,2] [--max-new-tokens 100] [--batch 16] [--weights stored|int8]
   Generates a reply for every arm × emotion × test scenario × valence (uninstructed prompts; the
   prompting arm uses the instructed one), judges it, and writes generations.jsonl (resumable: run the
   same command again after an interruption) and evaluation.json (accuracy with 95 % bootstrap
@@ -18,6 +18,7 @@ export const EVALUATE_USAGE = `emotion-circuits evaluate --run RUN_DIR [--judge 
   test scenarios per theme; --use-sweep takes λ, α and the band chosen by \`sweep\`. On a run with a
   random-weight twin, the circuit arms (and the unsteered baseline) also run on the twin's own
   circuits and evaluation.json → twin says whether the model beats it (--no-twin: skip that).
+${RUN_WEIGHTS_USAGE}
   Examples:
     emotion-circuits evaluate --run runs/my-run --limit 2
     emotion-circuits evaluate --run runs/my-run --judge openai --use-sweep
@@ -25,12 +26,13 @@ ${ARM_FLAGS_USAGE}`;
 
 export const SWEEP_USAGE = `emotion-circuits sweep --run RUN_DIR --method circuit|direction [--judge builtin|openai] [--limit 2]
   [--lambdas 0.25,0.5,1,1.5,2,3] [--alphas 2,4,8,12,16] [--bands 0.39-0.71,0.2-0.5,0.5-0.8] [--max-perplexity-ratio 2]
-  [--target 0.9] [--split train|test]
+  [--target 0.9] [--split train|test] [--weights stored|int8]
   Evaluates circuit modulation over λ, or direction steering over α × depth band, against the unsteered
   reference on a subset of the train split (--limit scenarios per theme; the evaluation's test split
   never tunes its own settings), and writes sweep.json with accuracy and fluency per setting, the
   accuracy–fluency Pareto front, the chosen setting, and per emotion the lowest-perplexity setting
   whose accuracy on it reaches --target. \`evaluate --use-sweep\` uses both.
+${RUN_WEIGHTS_USAGE}
   Examples:
     emotion-circuits sweep --run runs/my-run --method circuit --lambdas 0.5,1,2
     emotion-circuits sweep --run runs/my-run --method direction --alphas 4,8,12 --bands 0.39-0.71,0.5-0.8`;
@@ -43,6 +45,7 @@ const COMMON_FLAGS = {
   'min-new-tokens': { type: 'string' },
   batch: { type: 'string' },
   quiet: { type: 'boolean', default: false },
+  ...WEIGHTS_FLAG,
 } as const;
 
 function judgeKind(command: string, value: string): JudgeKind {
@@ -78,8 +81,9 @@ function progressLine(label: string): (done: number, total: number) => void {
 }
 
 /** Judge, subset, decoding, batch size and progress output from the flags both commands share. */
-function commonOptions(command: 'evaluate' | 'sweep', values: { judge: string; limit?: string; batch?: string; quiet: boolean; 'max-new-tokens'?: string; 'min-new-tokens'?: string }) {
+function commonOptions(command: 'evaluate' | 'sweep', values: { judge: string; limit?: string; batch?: string; quiet: boolean; 'max-new-tokens'?: string; 'min-new-tokens'?: string; weights?: string }) {
   return {
+    weights: parseOptionalWeights(command, values.weights),
     judge: createJudge(judgeKind(command, values.judge)),
     limit: parseInteger(command, 'limit', values.limit),
     decoding: decodingFlags(command, values),

@@ -4,12 +4,12 @@ import { UsageError } from '../../errors.js';
 import { isArmMethod, ARM_METHODS } from '../../pipeline/control/arms.js';
 import { SteeringSession } from '../../pipeline/control/steer.js';
 import { controlVectorInterventions } from '../../interventions/controlVector.js';
-import { parseFlags, parseNumber } from '../args.js';
+import { WEIGHTS_FLAG, parseFlags, parseNumber, parseOptionalWeights } from '../args.js';
 import { armFromFlags, decodingFlags } from '../armFlags.js';
 
 export const STEER_USAGE = `emotion-circuits steer --run RUN_DIR --emotion E --method circuit|direction|prompt|random|none --prompt "…"
   [--strength S] [--band 0.39-0.71] [--seed 0] [--max-new-tokens 100] [--min-new-tokens 10]
-  [--vector FILE.gguf|FILE.safetensors [--vector-scale 1]]
+  [--vector FILE.gguf|FILE.safetensors [--vector-scale 1]] [--weights stored|int8]
   Prints the model's reply to the prompt (the user turn; no emotion named, except for --method prompt,
   which uses the instructed system message) under the chosen arm, as it is generated. --strength is λ
   for circuit and random (default: the circuit's own λ) and α for direction (default 8); --seed picks
@@ -17,6 +17,7 @@ export const STEER_USAGE = `emotion-circuits steer --run RUN_DIR --emotion E --m
   --vector adds a control vector (llama.cpp / repeng GGUF layout, ours from \`export\` or another
   tool's): direction.N × --vector-scale on blocks.N.hook_resid_post at every position, on top of the
   arm (use --method none for the vector alone; --emotion then only labels the run).
+  --weights: the weights the model runs with (default: the run's, recorded in manifest.json).
   Examples:
     emotion-circuits steer --run runs/my-run --emotion anger --method circuit --prompt "My flight was cancelled."
     emotion-circuits steer --run runs/my-run --emotion fear --method direction --strength 6 --prompt "The lights went out."
@@ -35,6 +36,7 @@ export async function runSteerCommand(argv: string[]): Promise<void> {
     'min-new-tokens': { type: 'string' },
     vector: { type: 'string' },
     'vector-scale': { type: 'string' },
+    ...WEIGHTS_FLAG,
   });
   if (!values.run || values.prompt === undefined || !values.emotion || !values.method) throw new UsageError(`steer: --run, --emotion, --method and --prompt are required\n${STEER_USAGE}`);
   if (!isEmotion(values.emotion)) throw new UsageError(`steer: --emotion must be one of ${EMOTIONS.join(', ')}, got ${JSON.stringify(values.emotion)}`);
@@ -50,7 +52,7 @@ export async function runSteerCommand(argv: string[]): Promise<void> {
   if (strength !== undefined) parseNumber('steer', 'strength', strength, 0);
   if (values['vector-scale'] !== undefined && values.vector === undefined) throw new UsageError('steer: --vector-scale needs --vector FILE');
   const vectorScale = parseNumber('steer', 'vector-scale', values['vector-scale'], 1);
-  const session = await SteeringSession.open(values.run);
+  const session = await SteeringSession.open(values.run, { weights: parseOptionalWeights('steer', values.weights) });
   const controller = new AbortController();
   const onSigint = (): void => controller.abort();
   process.once('SIGINT', onSigint);

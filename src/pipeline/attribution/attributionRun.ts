@@ -17,6 +17,7 @@ import * as path from 'node:path';
 import { EmotionCircuitsError, UsageError } from '../../errors.js';
 import { EMOTIONS, type Emotion } from '../../emotions.js';
 import { LanguageModel } from '../../model/languageModel.js';
+import type { WeightsMode } from '../../model/weights.js';
 import { SafetensorsReader } from '../../model/safetensors.js';
 import { ActivationStore } from '../collection/activationStore.js';
 import { ACTIVATIONS_DIR } from '../collection/collect.js';
@@ -25,6 +26,7 @@ import { DIRECTIONS_FILE, readDirections } from '../directions/directionSet.js';
 import { referenceDirection } from '../directions/referenceDirection.js';
 import { hashJson, writeJsonAtomic, writeSafetensorsAtomic } from '../run/atomicWrite.js';
 import { openLaterStage } from '../run/laterStage.js';
+import { requireStoredWeights, stageWeights } from '../run/weightsMode.js';
 import { attributionEstimates, gradModelOf } from './attributionPatching.js';
 import { exactEffects, sampleUnits, type SampleGroup } from './exactEffects.js';
 import { spearman } from './rankCorrelation.js';
@@ -41,6 +43,11 @@ export interface AttributionRunOptions {
   readonly exactNeurons?: number;
   /** Prompts per forward/backward pass. Default 16. */
   readonly batchSize?: number;
+  /**
+   * Weights; default: the run's (manifest.model.weights). Backward passes need the stored weights:
+   * 'int8' (given or the run's) is a typed error that says to pass 'stored'.
+   */
+  readonly weights?: WeightsMode;
   readonly log?: (line: string) => void;
 }
 
@@ -178,6 +185,8 @@ export async function runAttribution(options: AttributionRunOptions): Promise<At
     if (!Number.isInteger(value) || value <= 0) throw new UsageError(`attribute: --${name} must be a positive integer, got ${value}`);
   }
   const { manifest, run, required } = openLaterStage(options.runDir, 'attribute', { directions: 'directions', neurons: 'components', heads: 'components' });
+  const weights = stageWeights(manifest, options.weights, 'attribute', log);
+  requireStoredWeights(weights, 'attribute', run.dir);
   const inputsHash = hashJson({
     stage: 'attribution@3', directions: required.directions.inputsHash, neurons: required.neurons.inputsHash, heads: required.heads.inputsHash,
     samples, exactNeurons, seed: manifest.seed,
@@ -257,6 +266,6 @@ export async function runAttribution(options: AttributionRunOptions): Promise<At
   writeSafetensorsAtomic(run.path(ATTRIBUTION_TENSORS), tensors, { format: ATTRIBUTION_FORMAT, definition: DEFINITIONS.estimate });
   writeJsonAtomic(run.path(ATTRIBUTION_JSON), file);
   annotateRankings(run.dir, inputsHash);
-  run.completeStage('attribution', inputsHash, [ATTRIBUTION_JSON, ATTRIBUTION_TENSORS]);
+  run.completeStage('attribution', inputsHash, [ATTRIBUTION_JSON, ATTRIBUTION_TENSORS], { weights });
   return { stage: 'ran', file };
 }

@@ -15,6 +15,7 @@ import { adapterFor } from '../../model/adapters.js';
 import { Checkpoint } from '../../model/checkpoint.js';
 import { layerHook } from '../../model/hookNames.js';
 import { LanguageModel } from '../../model/languageModel.js';
+import type { WeightsMode } from '../../model/weights.js';
 import { ActivationStore } from '../collection/activationStore.js';
 import { hashJson, writeJsonAtomic, writeSafetensorsAtomic } from '../run/atomicWrite.js';
 import { ACTIVATIONS_DIR } from '../collection/collect.js';
@@ -26,6 +27,7 @@ import { EMOTIONS, VALENCES } from '../../emotions.js';
 import { probe } from './siteProbe.js';
 import { referenceDirection } from '../directions/referenceDirection.js';
 import { hashModelFiles, RunFolder, type Manifest } from '../run/runStore.js';
+import { stageWeights, weightsHashPart } from '../run/weightsMode.js';
 import { effect, runValidation, validationSummary, type ConditionResult, type Effect, type ValidationPrompts } from './validation.js';
 import { validateTwin, type TwinValidationReport } from './twinValidation.js';
 import { TWIN_DIR } from '../directions/directionsRun.js';
@@ -57,6 +59,8 @@ export interface ComponentsRunOptions {
    * whenever the run has the twin. `true` on a run without one is an error.
    */
   readonly twin?: boolean;
+  /** Weights the model runs with (head effects, validation); default: the run's (manifest.model.weights). */
+  readonly weights?: WeightsMode;
   readonly log?: (line: string) => void;
 }
 
@@ -168,8 +172,9 @@ export async function runComponents(options: ComponentsRunOptions): Promise<Comp
   const rankingMs = { neurons: 0, heads: 0 };
   const checkpoint = Checkpoint.open(manifest.model.dir);
   const weights = checkpointComponentWeights(checkpoint);
+  const weightsMode = stageWeights(manifest, options.weights, 'components', log);
   let model: LanguageModel | null = null;
-  const loadModel = async (): Promise<LanguageModel> => (model ??= await LanguageModel.load(manifest.model.dir));
+  const loadModel = async (): Promise<LanguageModel> => (model ??= await LanguageModel.load(manifest.model.dir, { weights: weightsMode }));
   try {
     // Neurons.
     const neuronsHash = hashJson({ stage: 'neurons@1', directions: directionsRecord.inputsHash, top });
@@ -210,7 +215,7 @@ export async function runComponents(options: ComponentsRunOptions): Promise<Comp
     }
 
     // Heads, with the total effect of the top heads (later layers recomputed).
-    const headsHash = hashJson({ stage: 'heads@1', directions: directionsRecord.inputsHash, top, totalEffectHeads, samples });
+    const headsHash = hashJson({ stage: 'heads@1', directions: directionsRecord.inputsHash, top, totalEffectHeads, samples, ...weightsHashPart(weightsMode) });
     let prompts: ValidationPrompts | null = null;
     if (!run.isStageDone('heads', headsHash)) {
       run.invalidateStage('heads');
@@ -239,7 +244,7 @@ export async function runComponents(options: ComponentsRunOptions): Promise<Comp
         emotions: topTable(heads, Math.min(top, weights.heads), 'head'),
         totalEffect: totalEffects,
       });
-      run.completeStage('heads', headsHash, [HEADS_JSON, 'heads.safetensors']);
+      run.completeStage('heads', headsHash, [HEADS_JSON, 'heads.safetensors'], { weights: weightsMode });
       stages.heads = 'ran';
     }
 
@@ -255,6 +260,7 @@ export async function runComponents(options: ComponentsRunOptions): Promise<Comp
     // Validation.
     const validationHash = hashJson({
       stage: 'validation@3', neuronsHash, headsHash, diffHash, ks, seeds, lambda, samples, layers, seed: manifest.seed, twin: withTwin ? twinRecord.inputsHash : null,
+      ...weightsHashPart(weightsMode),
     });
     let validation: ConditionResult[];
     let twin: TwinValidationReport | null = null;
@@ -264,7 +270,7 @@ export async function runComponents(options: ComponentsRunOptions): Promise<Comp
       prompts ??= validationPrompts(manifest, store, samples);
       const validationOptions = { ks, seeds, lambda, layers, seed: manifest.seed, log };
       validation = runValidation(m, prompts, directions, readDiffVectors(run.path(DIFF_VECTORS_FILE)), { neurons: rankedNeurons(), heads: rankedHeads() }, validationOptions);
-      if (withTwin) twin = await validateTwin(run.path(TWIN_DIR), checkpointComponentWeights, prompts, validation, validationOptions);
+      if (withTwin) twin = await validateTwin(run.path(TWIN_DIR), checkpointComponentWeights, prompts, validation, validationOptions, weightsMode);
       writeJsonAtomic(run.path(VALIDATION_JSON), {
         format: 'emotion-circuits/validation@2',
         settings: { ks, seeds, lambda, samplesPerEmotion: samples, layers },
@@ -283,7 +289,7 @@ export async function runComponents(options: ComponentsRunOptions): Promise<Comp
         twin: twin ? { summary: twin.summary, comparisonSummary: twin.comparisonSummary, statements: twin.statements, definitions: twin.definitions, comparison: twin.comparison, conditions: twin.conditions } : null,
         conditions: validation,
       });
-      run.completeStage('validation', validationHash, [VALIDATION_JSON]);
+      run.completeStage('validation', validationHash, [VALIDATION_JSON], { weights: weightsMode });
       stages.validation = 'ran';
     } else {
       const stored = JSON.parse(fs.readFileSync(run.path(VALIDATION_JSON), 'utf8')) as { conditions: ConditionResult[]; twin: TwinValidationReport | null };

@@ -8,6 +8,7 @@
 import * as path from 'node:path';
 import { Checkpoint } from '../../model/checkpoint.js';
 import { LanguageModel } from '../../model/languageModel.js';
+import type { WeightsMode } from '../../model/weights.js';
 import { ActivationStore } from '../collection/activationStore.js';
 import { ACTIVATIONS_DIR } from '../collection/collect.js';
 import { DIRECTIONS_FILE, readDirections } from '../directions/directionSet.js';
@@ -27,9 +28,10 @@ export interface TwinValidationReport {
   conditions: ConditionResult[];
 }
 
-/** Runs the twin's rankings and validation and compares them with the model's `results`. */
+/** Runs the twin's rankings and validation (with `weightsMode`, as the model's) and compares them with the model's `results`. */
 export async function validateTwin(
   twinDir: string, weightsOf: (checkpoint: Checkpoint) => ComponentWeights, prompts: ValidationPrompts, results: readonly ConditionResult[], options: ValidationOptions,
+  weightsMode: WeightsMode = 'stored',
 ): Promise<TwinValidationReport> {
   const store = ActivationStore.open(path.join(twinDir, ACTIVATIONS_DIR));
   const directions = readDirections(path.join(twinDir, DIRECTIONS_FILE));
@@ -42,7 +44,7 @@ export async function validateTwin(
   } finally {
     checkpoint.close();
   }
-  const model = await LanguageModel.load(modelDir);
+  const model = await LanguageModel.load(modelDir, { weights: weightsMode });
   let conditions: ConditionResult[];
   try {
     conditions = runValidation(model, prompts, directions, computeDiffVectors(store), rankings, { ...options, log: (line) => options.log?.(`twin: ${line}`) });

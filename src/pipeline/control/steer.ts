@@ -14,7 +14,9 @@ import { compileInterventions } from '../../interventions/compile.js';
 import type { Intervention } from '../../interventions/intervention.js';
 import type { StopReason } from '../../model/generate.js';
 import { LanguageModel } from '../../model/languageModel.js';
+import type { WeightsMode } from '../../model/weights.js';
 import { RunFolder } from '../run/runStore.js';
+import { runWeights } from '../run/weightsMode.js';
 import { systemInstruction } from '../stimuli/prompts.js';
 import { loadArmResources } from './armResources.js';
 import { armInterventions, armPromptKind, type ArmResources, type ArmSpec } from './arms.js';
@@ -54,10 +56,14 @@ export class SteeringSession {
     private readonly ownsModel: boolean,
   ) {}
 
-  /** Opens a run folder; loads its model unless one is given (then the caller disposes it). */
-  static async open(runDir: string, options: { model?: LanguageModel } = {}): Promise<SteeringSession> {
+  /**
+   * Opens a run folder; loads its model unless one is given (then the caller disposes it), with
+   * `weights` (default: the run's, manifest.model.weights).
+   */
+  static async open(runDir: string, options: { model?: LanguageModel; weights?: WeightsMode } = {}): Promise<SteeringSession> {
     const resources = loadArmResources(runDir);
-    const model = options.model ?? (await LanguageModel.load(RunFolder.read(runDir).model.dir));
+    const manifest = RunFolder.read(runDir);
+    const model = options.model ?? (await LanguageModel.load(manifest.model.dir, { weights: options.weights ?? runWeights(manifest) }));
     return new SteeringSession(runDir, model, resources, options.model === undefined);
   }
 

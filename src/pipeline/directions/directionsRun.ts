@@ -17,6 +17,7 @@ import * as path from 'node:path';
 import { UsageError } from '../../errors.js';
 import { Checkpoint } from '../../model/checkpoint.js';
 import { LanguageModel } from '../../model/languageModel.js';
+import { WEIGHTS_MODES, type WeightsMode } from '../../model/weights.js';
 import { parameterCount, writeRandomTwin } from '../../model/randomTwin.js';
 import { TextTokenizer } from '../../tokenizer/tokenizer.js';
 import { ActivationStore } from '../collection/activationStore.js';
@@ -32,6 +33,7 @@ import {
   DIRECTION_SITES, DIRECTIONS_FILE, labelledRows, readDirections, SITE_ACTIVATION, siteDirections, writeDirections, type DirectionSet,
 } from './directionSet.js';
 import { hashModelFiles, RunFolder, toolVersion } from '../run/runStore.js';
+import { weightsHashPart } from '../run/weightsMode.js';
 import { groupByTheme, loadSev, sevHash, type SevItem, type SevSplit } from '../stimuli/sev.js';
 
 export interface DirectionsRunOptions {
@@ -63,6 +65,12 @@ export interface DirectionsRunOptions {
   judgeFilter?: EmotionJudge;
   /** New tokens per filter reply. Default: the shared decoding's 100. */
   judgeFilterMaxNewTokens?: number;
+  /**
+   * The run's weights mode (default 'stored'): the model (and its twin) run with these weights in
+   * every stage of the run unless a stage's own option says otherwise; recorded in the manifest. A
+   * changed mode re-runs the collection and so every stage after it.
+   */
+  weights?: WeightsMode;
   onProgress?: (progress: CollectProgress) => void;
   log?: (line: string) => void;
 }
@@ -117,6 +125,8 @@ export async function runDirections(options: DirectionsRunOptions): Promise<Dire
   positiveInteger('--chunk', chunkSize);
   positiveInteger('--permutations', permutations);
   if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, got ${seed}`);
+  const weights = options.weights ?? 'stored';
+  if (!WEIGHTS_MODES.includes(weights)) throw new UsageError(`--weights must be ${WEIGHTS_MODES.join(' or ')}, got ${JSON.stringify(weights)}`);
 
   // 1. Everything that can fail on the input, before the run folder is touched.
   const splits = {} as Record<SevSplit, SevItem[]>;
@@ -143,7 +153,7 @@ export async function runDirections(options: DirectionsRunOptions): Promise<Dire
   const settings = { limit: options.limit ?? null, batchSize, chunkSize, permutations, templateKind, twin: withTwin, judgeFilter: options.judgeFilter?.name ?? null };
   const run = RunFolder.open(options.out, {
     tool: toolVersion(),
-    model: { dir: options.model, files: modelFiles },
+    model: { dir: options.model, files: modelFiles, weights },
     dataset: { spec: options.dataset, hash: hashJson({ train: sevHash(splits.train), test: sevHash(splits.test) }), train: splits.train.length, test: splits.test.length },
     settings,
     seed,
@@ -151,13 +161,13 @@ export async function runDirections(options: DirectionsRunOptions): Promise<Dire
   const stages: DirectionsRunResult['stages'] = { collect: 'skipped', directions: 'skipped', consistency: 'skipped' };
 
   // 3. Collection (resumable) and directions, for the model and (optionally) its twin.
-  const collectSettings = { prompts, batchSize, chunkSize, templateKind, onProgress: options.onProgress, log };
+  const collectSettings = { prompts, batchSize, chunkSize, templateKind, weights, onProgress: options.onProgress, log };
   const collected = await collect(run, '', options.model, modelFiles, collectSettings);
   // The judge filter on the model's own replies; the twin uses the same accepted rows.
   let filter: JudgeFilterResult | null = null;
   if (options.judgeFilter) {
     try {
-      filter = await runJudgeFilter(run, prompts, options.model, options.judgeFilter, { promptsHash: collected.collectHash, maxNewTokens: options.judgeFilterMaxNewTokens, batchSize, log });
+      filter = await runJudgeFilter(run, prompts, options.model, options.judgeFilter, { promptsHash: collected.collectHash, maxNewTokens: options.judgeFilterMaxNewTokens, batchSize, weights, log });
     } catch (error) {
       // Never leave directions of another filter for the later stages to mix with this one's rows.
       for (const stage of ['directions', `${TWIN_DIR}.directions`]) run.invalidateStage(stage);
@@ -215,6 +225,7 @@ interface CollectSettings {
   batchSize: number;
   chunkSize: number;
   templateKind: 'model' | 'plain';
+  weights: WeightsMode;
   onProgress?: (progress: CollectProgress) => void;
   log: (line: string) => void;
 }
@@ -227,16 +238,16 @@ const prefixedFile = (prefix: string, ...parts: string[]): string => (prefix ? p
  * for its twin); stage names are prefixed the same way.
  */
 async function collect(run: RunFolder, prefix: string, modelDir: string, modelFiles: Record<string, string>, settings: CollectSettings) {
-  const { prompts, batchSize, chunkSize, templateKind, log } = settings;
+  const { prompts, batchSize, chunkSize, templateKind, weights, log } = settings;
   const stage = (name: string): string => prefixedStage(prefix, name);
   const file = (...parts: string[]): string => prefixedFile(prefix, ...parts);
   // The engine build (compiled model and kernel files), so chunks computed by another build are never mixed in.
-  const collectHash = hashJson({ stage: 'collect@2', engine: engineBuildHash(), tool: toolVersion(), modelFiles, prompts: promptsHash(prompts), batchSize, chunkSize });
+  const collectHash = hashJson({ stage: 'collect@2', engine: engineBuildHash(), tool: toolVersion(), modelFiles, prompts: promptsHash(prompts), batchSize, chunkSize, ...weightsHashPart(weights) });
   const activationsDir = run.path(file(ACTIVATIONS_DIR));
   let collectMs = 0;
   if (!run.isStageDone(stage('collect'), collectHash)) {
     run.invalidateStage(stage('collect'));
-    const model = await LanguageModel.load(modelDir);
+    const model = await LanguageModel.load(modelDir, { weights });
     try {
       const started = Date.now();
       await collectActivations(model, prompts, activationsDir, { batchSize, chunkSize, inputsHash: collectHash, templateKind, onProgress: settings.onProgress });
@@ -244,7 +255,7 @@ async function collect(run: RunFolder, prefix: string, modelDir: string, modelFi
     } finally {
       await model.dispose();
     }
-    run.completeStage(stage('collect'), collectHash, [file(ACTIVATIONS_DIR, INDEX_FILE), file(ACTIVATIONS_DIR, SAMPLES_FILE)]);
+    run.completeStage(stage('collect'), collectHash, [file(ACTIVATIONS_DIR, INDEX_FILE), file(ACTIVATIONS_DIR, SAMPLES_FILE)], { weights });
     const tokens = prompts.reduce((n, p) => n + p.ids.length, 0);
     log(`${prefix ? `${prefix}: ` : ''}collected ${prompts.length} prompts in ${(collectMs / 1000).toFixed(1)} s (${((tokens / Math.max(collectMs, 1)) * 1000).toFixed(0)} tokens/s)`);
   }

@@ -18,11 +18,13 @@ import { EmotionCircuitsError } from '../../errors.js';
 import { EMOTIONS, VALENCES, type Emotion, type Valence } from '../../emotions.js';
 import type { EmotionJudge, JudgeVerdict } from '../../judge/judge.js';
 import { LanguageModel } from '../../model/languageModel.js';
+import type { WeightsMode } from '../../model/weights.js';
 import type { PreparedPrompt } from '../collection/collect.js';
 import { generationOptions, resolveDecoding, type DecodingSettings } from '../control/decoding.js';
 import { JsonlLog } from '../evaluation/generationsLog.js';
 import { hashJson, writeJsonAtomic } from '../run/atomicWrite.js';
 import type { Manifest, RunFolder } from '../run/runStore.js';
+import { weightsHashPart } from '../run/weightsMode.js';
 
 export const JUDGE_FILTER_LOG = 'judge_filter.jsonl';
 export const JUDGE_FILTER_FILE = 'judge_filter.json';
@@ -78,6 +80,8 @@ export interface JudgeFilterOptions {
   readonly batchSize?: number;
   /** Hash of the collected prompts and model (the filter reruns when they change). */
   readonly promptsHash: string;
+  /** Weights the replies are generated with (default 'stored'). */
+  readonly weights?: WeightsMode;
   readonly log?: (line: string) => void;
 }
 
@@ -123,7 +127,9 @@ export async function runJudgeFilter(run: RunFolder, prompts: readonly PreparedP
   const log = options.log ?? (() => {});
   const decoding = resolveDecoding(options.maxNewTokens === undefined ? {} : { maxNewTokens: options.maxNewTokens, minNewTokens: Math.min(10, options.maxNewTokens) });
   const batchSize = options.batchSize ?? 16;
-  const decodingHash = hashJson(decoding);
+  const weights = options.weights ?? 'stored';
+  // Replies journalled under another weights mode are not reused ('stored' keeps older keys).
+  const decodingHash = hashJson(weights === 'stored' ? decoding : { decoding, ...weightsHashPart(weights) });
   const inputsHash = hashJson({ stage: 'judge-filter@1', prompts: options.promptsHash, judge: judge.name, decoding });
   const finish = (summary: JudgeFilterSummary, stage: 'ran' | 'skipped'): JudgeFilterResult => {
     checkEveryEmotionAccepted(summary, run.path(JUDGE_FILTER_FILE));
@@ -138,7 +144,7 @@ export async function runJudgeFilter(run: RunFolder, prompts: readonly PreparedP
   const pending = train.filter((p) => !journal.get(keyOf(p)));
   log(`judge filter (${judge.name}): ${train.length - pending.length} of ${train.length} instructed train replies already judged`);
   if (pending.length > 0) {
-    const model = await LanguageModel.load(modelDir);
+    const model = await LanguageModel.load(modelDir, { weights });
     try {
       for (let start = 0; start < pending.length; start += batchSize) {
         const batch = pending.slice(start, start + batchSize);
@@ -157,7 +163,7 @@ export async function runJudgeFilter(run: RunFolder, prompts: readonly PreparedP
   }
   const summary = summarizeJudgeFilter(train.map((p) => journal.get(keyOf(p))!), judge.name, decoding);
   writeJsonAtomic(run.path(JUDGE_FILTER_FILE), summary);
-  run.completeStage(JUDGE_FILTER_STAGE, inputsHash, [JUDGE_FILTER_FILE, JUDGE_FILTER_LOG]);
+  run.completeStage(JUDGE_FILTER_STAGE, inputsHash, [JUDGE_FILTER_FILE, JUDGE_FILTER_LOG], { weights });
   return finish(summary, 'ran');
 }
 

@@ -10,6 +10,7 @@
  * const result = await runDiscover({ model: 'path/to/hf-folder', out: 'runs/x', judge: createJudge('builtin'), limit: 2 });
  * console.log(result.stages);
  */
+import type { WeightsMode } from '../../model/weights.js';
 import { runCircuits, type CircuitSettings } from '../circuits/index.js';
 import { runSublayers } from '../sublayers/sublayersRun.js';
 import type { CollectProgress } from '../collection/collect.js';
@@ -39,6 +40,8 @@ export interface DiscoverOptions {
   /** Judge filter of the directions stage (off by default): see DirectionsRunOptions.judgeFilter. */
   readonly judgeFilter?: EvaluationJudge;
   readonly judgeFilterMaxNewTokens?: number;
+  /** The run's weights mode (default 'stored'): every stage runs the model with it (see runDirections). */
+  readonly weights?: WeightsMode;
   /** Settings of the components stage (validation sizes, samples). */
   readonly components?: Omit<ComponentsRunOptions, 'runDir' | 'log'>;
   /** Circuit allocation rules and λ (default: DEFAULT_CIRCUIT_SETTINGS). */
@@ -68,7 +71,7 @@ export async function runDiscover(options: DiscoverOptions): Promise<DiscoverRes
   const log = options.log ?? (() => {});
   const directions = await runDirections({
     model: options.model, dataset: options.dataset ?? 'sev', out: options.out, limit: options.limit, seed: options.seed, twin: options.twin,
-    judgeFilter: options.judgeFilter, judgeFilterMaxNewTokens: options.judgeFilterMaxNewTokens, onProgress: options.onCollectProgress, log,
+    judgeFilter: options.judgeFilter, judgeFilterMaxNewTokens: options.judgeFilterMaxNewTokens, weights: options.weights, onProgress: options.onCollectProgress, log,
   });
   const runDir = options.out;
   const components = await runComponents({ ...options.components, runDir, twin: options.twin === false ? false : undefined, log });

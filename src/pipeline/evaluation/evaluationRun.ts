@@ -12,6 +12,7 @@
 import * as fs from 'node:fs';
 import { EmotionCircuitsError, UsageError } from '../../errors.js';
 import { LanguageModel } from '../../model/languageModel.js';
+import type { WeightsMode } from '../../model/weights.js';
 import { TextTokenizer } from '../../tokenizer/tokenizer.js';
 import { loadArmResources } from '../control/armResources.js';
 import { ARM_METHODS, defaultArm, type ArmResources, type ArmSpec } from '../control/arms.js';
@@ -19,6 +20,7 @@ import { resolveDecoding, type DecodingSettings } from '../control/decoding.js';
 import { limitPerTheme } from '../directions/directionsRun.js';
 import { hashJson, writeJsonAtomic } from '../run/atomicWrite.js';
 import { RunFolder, type Manifest } from '../run/runStore.js';
+import { stageWeights, weightsHashPart } from '../run/weightsMode.js';
 import { loadSev, type SevItem, type SevSplit } from '../stimuli/sev.js';
 import { DEFAULT_BOOTSTRAP, type BootstrapSettings } from './bootstrap.js';
 import { generateAndJudge } from './generateAndJudge.js';
@@ -50,6 +52,11 @@ export interface EvaluationRunOptions {
   readonly batchSize?: number;
   /** A loaded model of the run (else loaded from the manifest and disposed at the end). */
   readonly model?: LanguageModel;
+  /**
+   * Weights the replies are generated with (and `model` was loaded with); default: the run's
+   * (manifest.model.weights). Part of every generation's key: replies of another mode are not reused.
+   */
+  readonly weights?: WeightsMode;
   /** Resources of the arms (else read from the run folder). */
   readonly resources?: ArmResources;
   /** Stage name and files (sweeps use their own). */
@@ -127,7 +134,8 @@ export async function runEvaluation(options: EvaluationRunOptions): Promise<Eval
   const items = testScenarios(manifest, options.limit, split);
   const { stages: _stages, ...header } = manifest;
   const run = RunFolder.open(options.runDir, header);
-  const context = { model: manifest.model.files, upstream: upstreamHashes(manifest) };
+  const weights = stageWeights(manifest, options.weights, stage, log);
+  const context = { model: manifest.model.files, upstream: upstreamHashes(manifest), ...weightsHashPart(weights) };
   const stageHash = hashJson({
     stage: `${stage}@1`, arms, decoding, bootstrap, judge: options.judge.name, scenarios: items.map((i) => i.skeletonId), context,
     ...(split === 'test' ? {} : { split }), ...(options.twin ? { twin: options.twin.inputsHash } : {}),
@@ -153,7 +161,7 @@ export async function runEvaluation(options: EvaluationRunOptions): Promise<Eval
   run.invalidateStage(stage);
   const resumed = plan.filter((item) => generations.get(item.key)?.judge === options.judge.name).length;
   log(`${stage}: ${plan.length} judged texts planned (${arms.length} arms × ${items.length} ${split} scenarios × 3 valences × emotions${resumed > 0 ? `; ${resumed} already in ${generationsFile}` : ''})`);
-  const model = options.model ?? (await LanguageModel.load(manifest.model.dir));
+  const model = options.model ?? (await LanguageModel.load(manifest.model.dir, { weights }));
   let records: GenerationRecord[];
   try {
     records = await generateAndJudge(plan, {
@@ -181,6 +189,6 @@ export async function runEvaluation(options: EvaluationRunOptions): Promise<Eval
   };
   const output = options.finalize ? options.finalize(report) : report;
   writeJsonAtomic(run.path(outputFile), output);
-  run.completeStage(stage, stageHash, [generationsFile, outputFile]);
+  run.completeStage(stage, stageHash, [generationsFile, outputFile], { weights });
   return { stage: 'ran', output, records };
 }

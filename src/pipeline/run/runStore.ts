@@ -19,6 +19,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EmotionCircuitsError } from '../../errors.js';
 import { sha256File, writeJsonAtomic } from './atomicWrite.js';
+import type { WeightsMode } from '../../model/weights.js';
 import { startStageMeter, type StageMeasurement, type StageMeter } from './stageMeter.js';
 
 export const MANIFEST_FILE = 'manifest.json';
@@ -31,6 +32,8 @@ export interface ManifestHeader {
     dir: string;
     /** file name → sha256 of config, tokenizer and weight files. */
     files: Record<string, string>;
+    /** The run's weights mode (see weightsMode.ts); absent: 'stored'. */
+    weights?: WeightsMode;
   };
   dataset: { spec: string; hash: string; train: number; test: number };
   settings: Record<string, unknown>;
@@ -43,6 +46,8 @@ export interface StageRecord {
   /** Files the stage wrote, relative to the run folder. */
   outputs: string[];
   completedAt: string;
+  /** The weights the model ran with in this stage, for stages that run it (see weightsMode.ts). */
+  weights?: WeightsMode;
   /**
    * Wall time and peak memory of the invocation that completed the stage, measured from
    * `startStage` (or `invalidateStage`) to `completeStage`; absent when the stage was not started
@@ -120,11 +125,11 @@ export class RunFolder {
    * stage was started with `startStage` / `invalidateStage`, its wall time and peak memory are
    * recorded too.
    */
-  completeStage(stage: string, inputsHash: string, outputs: string[]): void {
+  completeStage(stage: string, inputsHash: string, outputs: string[], details: { weights?: WeightsMode } = {}): void {
     const meter = this.meters.get(stage);
     this.meters.delete(stage);
     const measurement = meter?.finish();
-    this.manifest.stages[stage] = { inputsHash, outputs, completedAt: new Date().toISOString(), ...measurement };
+    this.manifest.stages[stage] = { inputsHash, outputs, completedAt: new Date().toISOString(), ...details, ...measurement };
     this.save();
   }
 

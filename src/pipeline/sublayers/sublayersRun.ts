@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { EmotionCircuitsError, UsageError } from '../../errors.js';
 import { EMOTIONS, type Emotion } from '../../emotions.js';
 import { LanguageModel } from '../../model/languageModel.js';
+import type { WeightsMode } from '../../model/weights.js';
 import { ActivationStore } from '../collection/activationStore.js';
 import { ACTIVATIONS_DIR } from '../collection/collect.js';
 import { rebuildRunPrompts } from '../collection/runPrompts.js';
@@ -20,6 +21,7 @@ import { runJudgeFilterRows } from '../directions/judgeFilter.js';
 import { referenceLayers } from '../directions/referenceDirection.js';
 import { hashJson, writeJsonAtomic } from '../run/atomicWrite.js';
 import { openLaterStage } from '../run/laterStage.js';
+import { stageWeights, weightsHashPart } from '../run/weightsMode.js';
 import { DEFAULT_ALPHAS, siteScales, SUBLAYERS, sublayerInfluence, sublayerWeights, type Sublayer } from './sublayerInfluence.js';
 
 export const SUBLAYERS_FILE = 'sublayers.json';
@@ -31,6 +33,8 @@ export interface SublayersRunOptions {
   readonly alphas?: readonly number[];
   /** Prompts per forward pass. Default 32. */
   readonly batchSize?: number;
+  /** Weights the model runs with; default: the run's (manifest.model.weights). */
+  readonly weights?: WeightsMode;
   readonly log?: (line: string) => void;
 }
 
@@ -89,7 +93,8 @@ export async function runSublayers(options: SublayersRunOptions): Promise<Sublay
   const batchSize = options.batchSize ?? 32;
   if (!Number.isInteger(batchSize) || batchSize <= 0) throw new UsageError(`sublayers: --batch-size must be a positive integer, got ${batchSize}`);
   const { manifest, run, required } = openLaterStage(options.runDir, 'sublayers', { directions: 'directions' });
-  const inputsHash = hashJson({ stage: 'sublayers@1', directions: required.directions.inputsHash, alphas });
+  const weights = stageWeights(manifest, options.weights, 'sublayers', log);
+  const inputsHash = hashJson({ stage: 'sublayers@1', directions: required.directions.inputsHash, alphas, ...weightsHashPart(weights) });
   if (run.isStageDone('sublayers', inputsHash)) return { stage: 'skipped', file: readSublayers(run.dir) };
   run.invalidateStage('sublayers');
 
@@ -107,7 +112,7 @@ export async function runSublayers(options: SublayersRunOptions): Promise<Sublay
     : null;
   const promptsOf = (e: number): (readonly number[])[] => uninstructed.filter((p) => acceptedGroups![e].has(groupKey(p.sample))).map((p) => p.ids);
   log(`sublayer influence on ${prompts.length} uninstructed train prompts${filter ? ' (judge-filtered groups per emotion)' : ''}, α ∈ {${alphas.join(', ')}}`);
-  const model = await LanguageModel.load(manifest.model.dir);
+  const model = await LanguageModel.load(manifest.model.dir, { weights });
   let influences;
   try {
     influences = acceptedGroups
@@ -142,7 +147,7 @@ export async function runSublayers(options: SublayersRunOptions): Promise<Sublay
     emotions,
   };
   writeJsonAtomic(run.path(SUBLAYERS_FILE), file);
-  run.completeStage('sublayers', inputsHash, [SUBLAYERS_FILE]);
+  run.completeStage('sublayers', inputsHash, [SUBLAYERS_FILE], { weights });
   for (const emotion of EMOTIONS) for (const site of SUBLAYERS) if (emotions[emotion].uniformWeights[site]) log(`${emotion}: every ${site} influence is ≤ 0; uniform ${site} weights`);
   return { stage: 'ran', file };
 }
