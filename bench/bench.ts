@@ -432,9 +432,12 @@ async function main(): Promise<void> {
   // 6. int8 weights: fidelity on the fixtures, speed and memory on the 0.5B shape (bench/int8.ts).
   if (want('int8')) {
     const dir = (dtype: SyntheticDType): string => (dirs[dtype] ??= writeSyntheticModel(null, shape05, { dtype, seed: SEED }));
+    const python = quick ? null : findTorchPython();
     results.int8 = await benchInt8({
       threads, table, fmt,
       runModel: (dtype, weights) => runModelChild(dir(dtype), threads, PROMPT_TOKENS, DECODE_STEPS, 3, weights),
+      // PyTorch on the same weights and prompt, as in the torch section (one thread, f32 compute).
+      runTorch: python ? () => runTorch(python, dir('bf16'), 1, PROMPT_TOKENS, DECODE_STEPS) : null,
     });
   }
 
