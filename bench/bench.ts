@@ -42,6 +42,8 @@ const BENCH_SRC = path.resolve(HERE, '..', '..', 'bench');
 const SEED = 1;
 const PROMPT_TOKENS = 128;
 const DECODE_STEPS = 32;
+/** Untimed decode steps before the timed ones (JIT tier-up of the decode path; torch_bench.py does the same). */
+const DECODE_WARMUP = 4;
 const GEMM_SHAPES: Array<[number, number, number]> = [[64, 896, 4864], [64, 4864, 896], [1, 896, 4864], [512, 2048, 2048]];
 
 const TARGETS = {
@@ -130,12 +132,12 @@ async function childModel(dir: string, threads: number, promptTokens: number, de
   }
   const prefillS = median(times);
 
-  // Decode: prefill into a KV cache, then one token per step, greedy.
-  const cache = new KVCache(model.config.numLayers, model.config.numKvHeads * model.config.headDim, promptTokens + decodeSteps + 1);
+  // Decode: prefill into a KV cache, then one token per step, greedy; DECODE_WARMUP steps untimed.
+  const cache = new KVCache(model.config.numLayers, model.config.numKvHeads * model.config.headDim, promptTokens + DECODE_WARMUP + decodeSteps + 1);
   const [first] = model.forward([{ ids: prompt, cache }], { logits: 'last' });
   const greedy = [argmax((first.logits as { data: Float32Array }).data)];
-  start = performance.now();
-  for (let s = 0; s < decodeSteps; s++) {
+  for (let s = 0; s < DECODE_WARMUP + decodeSteps; s++) {
+    if (s === DECODE_WARMUP) start = performance.now();
     const [out] = model.forward([{ ids: [greedy[greedy.length - 1]], cache }], { logits: 'last' });
     greedy.push(argmax((out.logits as { data: Float32Array }).data));
   }
@@ -197,7 +199,7 @@ function findTorchPython(): string | null {
 
 function runTorch(python: string, dir: string, threads: number, promptTokens: number, decodeSteps: number): TorchRun | { error: string } {
   const script = path.join(BENCH_SRC, 'torch_bench.py');
-  const child = spawnSync(python, [script, dir, '--prompt', String(promptTokens), '--decode', String(decodeSteps), '--threads', String(threads)], {
+  const child = spawnSync(python, [script, dir, '--prompt', String(promptTokens), '--decode', String(decodeSteps), '--warmup', String(DECODE_WARMUP), '--threads', String(threads)], {
     encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'inherit'],
   });
   const line = child.stdout.trim().split('\n').pop() ?? '';
@@ -441,9 +443,12 @@ async function main(): Promise<void> {
   // 6. int8 weights: fidelity on the fixtures, speed and memory on the 0.5B shape (bench/int8.ts).
   if (want('int8')) {
     const dir = (dtype: SyntheticDType): string => (dirs[dtype] ??= writeSyntheticModel(null, shape05, { dtype, seed: SEED }));
+    const python = quick ? null : findTorchPython();
     results.int8 = await benchInt8({
       threads, table, fmt,
       runModel: (dtype, weights) => runModelChild(dir(dtype), threads, PROMPT_TOKENS, DECODE_STEPS, 3, weights),
+      // PyTorch on the same weights and prompt, as in the torch section (one thread, f32 compute).
+      runTorch: python ? () => runTorch(python, dir('bf16'), 1, PROMPT_TOKENS, DECODE_STEPS) : null,
     });
   }
 

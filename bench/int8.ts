@@ -22,6 +22,8 @@ export interface Int8BenchContext {
   fmt: (v: number, digits?: number) => string;
   /** Runs the 0.5B-shaped checkpoint of `dtype` in a child process with `weights`. */
   runModel: (dtype: 'bf16' | 'f32', weights: WeightsMode) => { prefillTokensPerS: number; decodeTokensPerS: number; peakRss: number; packedBytes: number; checkpointBytes: number; loadS: number; greedy: number[] } | { error: string };
+  /** PyTorch CPU eager (f32, one thread) on the same 0.5B-shaped weights and prompt; null when `import torch` fails or with --quick. */
+  runTorch: (() => { torch: string; threads: number; prefill_tokens_per_s: number; decode_tokens_per_s: number } | { error: string }) | null;
 }
 
 export interface FidelityRow {
@@ -181,15 +183,33 @@ export async function benchInt8(context: Int8BenchContext): Promise<Record<strin
     const f32Bytes = dtype === 'f32' ? run.checkpointBytes : 2 * run.checkpointBytes;
     rows.push([label, fmt(run.loadS), fmt(run.prefillTokensPerS), fmt(run.decodeTokensPerS), fmt(run.packedBytes / 1e9, 2), fmt(run.peakRss / 1e9, 2), fmt(run.peakRss / f32Bytes, 2)]);
   }
+  const torchRun = context.runTorch?.() ?? null;
+  if (torchRun && !('error' in torchRun)) {
+    rows.push([`PyTorch ${torchRun.torch} f32, ${torchRun.threads} thread`, '', fmt(torchRun.prefill_tokens_per_s), fmt(torchRun.decode_tokens_per_s), '', '', '']);
+  }
   console.log(`int8 model  random Qwen2.5-0.5B shape, 128-token prompt, 32 decode steps, ${threads} threads, each in its own process`);
   table(['weights', 'load s', 'prefill tok/s', 'decode tok/s', 'packed GB', 'peak RSS GB', 'peak RSS / f32 weight bytes'], rows);
+  if (torchRun && 'error' in torchRun) console.log(`PyTorch: ${torchRun.error}`);
+  if (!torchRun) console.log('PyTorch: skipped (--quick, or no python that can `import torch`; set BENCH_PYTHON)');
   const int8Run = runs['int8 (from bf16 file)'] as { decodeTokensPerS?: number; prefillTokensPerS?: number };
   const bf16Run = runs.bf16 as { decodeTokensPerS?: number };
   const f32Run = runs.f32 as { prefillTokensPerS?: number };
-  if (int8Run.decodeTokensPerS && bf16Run.decodeTokensPerS && f32Run.prefillTokensPerS && int8Run.prefillTokensPerS) {
-    console.log(`int8 decode / bf16 decode: ${fmt(int8Run.decodeTokensPerS / bf16Run.decodeTokensPerS, 2)}× (target ≥ 1.6); int8 prefill / f32 prefill: ${fmt(int8Run.prefillTokensPerS / f32Run.prefillTokensPerS, 2)}×`);
+  const ratios: Record<string, number> = {};
+  if (int8Run.prefillTokensPerS && torchRun && !('error' in torchRun)) {
+    ratios.prefillVsTorch = int8Run.prefillTokensPerS / torchRun.prefill_tokens_per_s;
+    console.log(`int8 prefill / PyTorch f32 prefill = ${fmt(ratios.prefillVsTorch, 2)}× (target ≥ 1.0)`);
+  }
+  if (int8Run.decodeTokensPerS && bf16Run.decodeTokensPerS) {
+    ratios.decodeVsBf16 = int8Run.decodeTokensPerS / bf16Run.decodeTokensPerS;
+    console.log(`int8 decode / bf16 decode = ${fmt(ratios.decodeVsBf16, 2)}× (target ≥ 1.6)`);
+  }
+  if (int8Run.prefillTokensPerS && f32Run.prefillTokensPerS) {
+    ratios.prefillVsF32 = int8Run.prefillTokensPerS / f32Run.prefillTokensPerS;
+    console.log(`int8 prefill / our f32 prefill = ${fmt(ratios.prefillVsF32, 2)}×`);
   }
   console.log('');
   results.model = runs;
+  results.torch = torchRun;
+  results.ratios = ratios;
   return results;
 }

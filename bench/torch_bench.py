@@ -6,7 +6,7 @@ Needs only torch (Debian python3-torch, 1.13): no transformers, no numpy. Prints
   {"prefill_tokens_per_s", "decode_tokens_per_s", "greedy", "threads", ...}
 The prompt is the same deterministic one the TypeScript bench uses: id_i = (i*7919 + 13) % V.
 
-  python3 bench/torch_bench.py DIR [--prompt 128] [--decode 32] [--threads 1] [--repeats 3]
+  python3 bench/torch_bench.py DIR [--prompt 128] [--decode 32] [--warmup 4] [--threads 1] [--repeats 3]
 """
 import argparse
 import json
@@ -149,6 +149,7 @@ def main():
     ap.add_argument('dir')
     ap.add_argument('--prompt', type=int, default=128)
     ap.add_argument('--decode', type=int, default=32)
+    ap.add_argument('--warmup', type=int, default=4, help='untimed decode steps before the timed ones')
     ap.add_argument('--threads', type=int, default=1)
     ap.add_argument('--repeats', type=int, default=3)
     args = ap.parse_args()
@@ -168,7 +169,9 @@ def main():
         prefill_s = sorted(times[1:])[len(times[1:]) // 2]
         greedy = [int(logits.argmax())]
         t = time.perf_counter()
-        for _ in range(args.decode):
+        for step in range(args.warmup + args.decode):
+            if step == args.warmup:
+                t = time.perf_counter()
             logits, cache = model.forward([greedy[-1]], cache)
             greedy.append(int(logits.argmax()))
         decode_s = time.perf_counter() - t

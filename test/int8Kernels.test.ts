@@ -136,11 +136,15 @@ function assertMatchesReference(out: Float32Array, x: Float32Array, m: number, w
   }
 }
 
-// M = 1 runs the GEMV; M > 1 the GEMM with 4-row tiles (M = 2, 3, 5, 7 leave partial tiles).
-// N not a multiple of 8 leaves a partial panel; K not a multiple of 4 pads the last quad;
-// K > 512 flushes the integer sums to f32 more than once.
+// M = 1 runs the GEMV: it walks three panels t apart at once (t = ⌊panels/3⌋), then the last
+// panels mod 3 one by one (1, 2, 3, 8 and 25 panels: t = 0, 0, 1, 2, 8 with 1, 2, 0, 2, 1 left
+// over; with 2 threads, chunks of 4 panels). M > 1 runs the GEMM with 4-row tiles (M = 2, 3, 5, 7
+// leave partial tiles; M = 130 takes two passes of 128 rows). N not a multiple of 8 leaves a
+// partial panel; K not a multiple of 4 is padded with zeros; K > 512 flushes the integer sums to f32
+// more than once.
 const SHAPES: Array<[number, number, number]> = [
   [1, 3, 1], [1, 17, 9], [3, 33, 13], [5, 256, 8], [2, 513, 16], [64, 300, 77], [7, 520, 130], [1, 1029, 200], [6, 2050, 20],
+  [1, 70, 21], [1, 1100, 61], [130, 40, 24],
 ];
 
 describe('wasm int8 kernels against the reference', () => {

@@ -144,11 +144,10 @@ export function readPackedRow(buffer: ArrayBufferLike, w: WasmWeight, row: numbe
   const k = w.cols;
   const lane = row & 7;
   if (w.dtype === 'int8') {
-    // Panel layout in assembly/int8.ts: quad q of k's, 32 bytes; lane l at 16·(l>>2) + 4·(l&3).
+    // Panel layout in assembly/int8.ts: pair p of k's, 16 bytes; lane l's two k's at 2l, 2l + 1.
     const src = new Int8Array(buffer, w.offset + (row >> 3) * Math.ceil(k / 4) * 32, Math.ceil(k / 4) * 32);
     const scale = new Float32Array(buffer, w.offset + int8PanelBytes(w.rows, k) + row * 4, 1)[0];
-    const laneOffset = ((lane >> 2) << 4) + ((lane & 3) << 2);
-    for (let c = 0; c < k; c++) out[at + c] = src[((c >> 2) << 5) + laneOffset + (c & 3)] * scale;
+    for (let c = 0; c < k; c++) out[at + c] = src[((c >> 1) << 4) + (lane << 1) + (c & 1)] * scale;
   } else if (w.dtype === 'f32') {
     const src = new Float32Array(buffer, w.offset + (row >> 3) * k * 32, k * 8);
     for (let c = 0; c < k; c++) out[at + c] = src[c * 8 + lane];

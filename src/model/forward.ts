@@ -249,11 +249,15 @@ export function forward(model: ModelRuntime, inputs: readonly SequenceInput[], o
   const mode = options.logits ?? 'all';
   if (mode === 'none') return sequences.map((seq) => ({ logits: null, activations: seq.activations }));
   // One lm_head product for every sequence's selected rows: [Σ count, d] → [Σ count, V].
-  const selected = sequences.map((seq) => ({
-    firstRow: mode === 'last' ? seq.rowStart + seq.tokens - 1 : seq.rowStart,
-    count: mode === 'last' ? 1 : seq.tokens,
-  }));
-  const totalRows = selected.reduce((n, s) => n + s.count, 0);
+  // Plain loops, not map/reduce with closures: those deoptimised this (large, slow to recompile)
+  // function at the end of every decode step.
+  const selected: Array<{ firstRow: number; count: number }> = [];
+  let totalRows = 0;
+  for (const seq of sequences) {
+    const count = mode === 'last' ? 1 : seq.tokens;
+    selected.push({ firstRow: seq.rowStart + seq.tokens - count, count });
+    totalRows += count;
+  }
   const headInput = mode === 'all' ? normed : new Float32Array(totalRows * d);
   if (mode === 'last') selected.forEach((s, i) => headInput.set(normed.subarray(s.firstRow * d, (s.firstRow + 1) * d), i * d));
   const allLogits = new Float32Array(totalRows * V);

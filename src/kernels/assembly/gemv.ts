@@ -14,7 +14,7 @@ import { DTYPE_BF16, DTYPE_F32, madd } from './common';
 import { f16x4 } from './widen';
 
 // @ts-ignore: decorator
-@inline function finishGemv(c: usize, acc0: v128, acc1: v128, bias: usize): void {
+@inline export function finishGemv(c: usize, acc0: v128, acc1: v128, bias: usize): void {
   if (bias != 0) {
     acc0 = f32x4.add(acc0, v128.load(bias));
     acc1 = f32x4.add(acc1, v128.load(bias, 16));
