@@ -117,8 +117,8 @@ describe('discover on TinyStories-656K', { skip: SHARED_DIR ? false : SHARED_SKI
     assert.equal(tunedRun.status, 0, tunedRun.stderr);
     assert.match(tunedRun.stderr, /circuits skipped, sweep\.circuit ran, sweep\.direction ran, evaluation ran/);
     const sweeps = JSON.parse(fs.readFileSync(path.join(out, 'sweep.json'), 'utf8')) as { methods: Record<string, { split: string; settings: unknown[]; chosenPerEmotion: Record<string, { setting: { lambda?: number } }> }> };
-    assert.equal(sweeps.methods.circuit.settings.length, 5);
-    assert.equal(sweeps.methods.direction.settings.length, 4);
+    assert.equal(sweeps.methods.circuit.settings.length, 4);
+    assert.equal(sweeps.methods.direction.settings.length, 3);
     const lambdas = EMOTIONS.map((e) => `${e}:${sweeps.methods.circuit.chosenPerEmotion[e].setting.lambda}`).join('+');
     const armsRun = (JSON.parse(fs.readFileSync(path.join(out, 'evaluation.json'), 'utf8')) as { arms: Array<{ arm: string }> }).arms.map((a) => a.arm);
     assert.ok(armsRun.some((a) => a.startsWith('circuit(') && a.includes(`tuned=${lambdas})`)), armsRun.join(' '));

@@ -21,12 +21,12 @@ export function defaultModelDataset(): string {
 
 /**
  * How `npm start` tunes the strengths on the organism before its evaluation (DiscoverOptions.tune):
- * one train scenario per theme, λ around the paper's 1 and α around the authors' 8, the authors'
+ * one train scenario per theme, λ up to the paper's 1 and α around the authors' 8, the authors'
  * depth band only.
  */
 export const DEFAULT_MODEL_TUNING = {
   limit: 1,
-  lambdas: [0.25, 0.35, 0.5, 0.7, 1],
-  alphas: [4, 8, 12, 16],
+  lambdas: [0.3, 0.5, 0.7, 1],
+  alphas: [4, 8, 16],
   bands: [DEFAULT_STEERING_BAND],
 } as const;

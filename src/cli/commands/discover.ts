@@ -19,14 +19,15 @@ import { judgeFilterFlag } from './directions.js';
 
 export const DISCOVER_USAGE = `emotion-circuits discover --model DIR --out RUN_DIR [--dataset sev|FILE] [--limit N] [--judge builtin|openai]
   [--max-new-tokens 100] [--samples 24] [--ks 1,2,4,8,16,32] [--twin|--no-twin] [--judge-filter builtin|openai]
-  [--weights stored|int8] [--circuit KEY=VALUE,…] [--tune|--no-tune] [arm flags]
+  [--weights stored|int8] [--circuit KEY=VALUE,…] [--tune|--no-tune] [--twin-limit N] [arm flags]
   Runs every stage into RUN_DIR: activation collection, directions and consistency, emotion neurons
   and heads with validation, sublayer influence, circuits, and the evaluation of the control arms
   (generations.jsonl, evaluation.json), then writes RUN_DIR/report.html. Finished stages are
   skipped, interrupted ones resume. --twin / --no-twin: also run the discovery stages on a
   random-weight twin of the model — directions, component rankings, and circuit modulation (the
-  twin's own circuits; circuit and unsteered arms) — and say where the model does not beat it
-  (default: on for models up to 50M parameters; it doubles the collection).
+  twin's own circuits; circuit and unsteered arms, on --twin-limit test scenarios per theme, default
+  all) — and say where the model does not beat it (default: on for models up to 50M parameters; it
+  doubles the collection).
   --limit N keeps N scenarios per theme in each split (a quick run). --judge-filter builtin|openai
   (off by default): directions and every later stage from the instructed train replies the judge
   accepted (see \`directions --help\`). --tune (default off; on for \`start\` on the embedded organism):
@@ -41,12 +42,13 @@ export const DISCOVER_USAGE = `emotion-circuits discover --model DIR --out RUN_D
 ${CIRCUIT_FLAG_USAGE}
 ${ARM_FLAGS_USAGE}`;
 
-export const START_USAGE = `emotion-circuits start [--model DIR] [--out RUN_DIR] [--dataset sev|FILE] [--limit N] [--judge builtin|openai] [--twin|--no-twin] [--judge-filter builtin|openai] [--tune|--no-tune] [--weights stored|int8]
+export const START_USAGE = `emotion-circuits start [--model DIR] [--out RUN_DIR] [--dataset sev|FILE] [--limit N] [--judge builtin|openai] [--twin|--no-twin] [--judge-filter builtin|openai] [--tune|--no-tune] [--twin-limit N] [--weights stored|int8]
   The main job: \`discover\` on the model into RUN_DIR (default runs/<model folder name>), then
   RUN_DIR/report.html. The model: --model, else $EMOTION_CIRCUITS_MODEL, else the embedded emotion
   model organism (models/organism), which is evaluated on its held-out SEV sets (data/organism-sev)
-  with a lighter validation (k ≤ 8, 2 random draws, 12 prompts per emotion) and with the strengths
-  tuned on its train split (--tune) unless flags say otherwise.
+  with a lighter validation (k ≤ 8, 2 random draws, 12 prompts per emotion), two random-circuit
+  draws, the twin's circuit arm on 2 scenarios per theme, and the strengths tuned on its train
+  split (--tune) unless flags say otherwise.
   Examples:
     emotion-circuits start
     emotion-circuits start --model path/to/hf-folder --limit 2
@@ -67,6 +69,7 @@ const FLAGS = {
   circuit: { type: 'string' },
   tune: { type: 'boolean' },
   'no-tune': { type: 'boolean' },
+  'twin-limit': { type: 'string' },
   ...WEIGHTS_FLAG,
   ...ARM_FLAGS,
 } as const;
@@ -105,10 +108,12 @@ async function discover(command: 'discover' | 'start', argv: string[]): Promise<
     components: source === 'default'
       ? { samples: parseInteger(command, 'samples', values.samples) ?? 12, ks: ks ?? [1, 2, 4, 8], seeds: 2 }
       : { samples: parseInteger(command, 'samples', values.samples), ks },
+    // On the organism: two random-circuit draws, and the twin's circuit arm on 2 scenarios per theme.
     evaluation: {
-      arms: parseArmMethods(command, values.arms).map((method) => armFromFlags(command, method, values)),
+      arms: parseArmMethods(command, values.arms).map((method) => armFromFlags(command, method, source === 'default' ? { 'random-seeds': '0,1', ...values } : values)),
       decoding: decodingFlags(command, values),
     },
+    twinLimit: parseInteger(command, 'twin-limit', values['twin-limit']) ?? (source === 'default' ? 2 : undefined),
     onCollectProgress: progressReporter('collect'),
     log,
   });

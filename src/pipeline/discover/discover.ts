@@ -54,6 +54,8 @@ export interface DiscoverOptions {
   readonly tune?: Pick<SweepOptions, 'limit' | 'lambdas' | 'alphas' | 'bands' | 'target'>;
   /** Settings of the evaluation (arms, decoding, batch size). */
   readonly evaluation?: Pick<EvaluationRunOptions, 'arms' | 'decoding' | 'batchSize' | 'bootstrap'>;
+  /** Test scenarios per theme of the twin's circuit arm (default: all the model's); see runEvaluationWithTwin. */
+  readonly twinLimit?: number;
   readonly signal?: AbortSignal;
   readonly onCollectProgress?: (progress: CollectProgress) => void;
   readonly onEvaluationProgress?: (done: number, total: number) => void;
@@ -96,7 +98,7 @@ export async function runDiscover(options: DiscoverOptions): Promise<DiscoverRes
   }
   // With a twin: its sublayers, circuits and circuit arms first, then the model's evaluation with `twin`.
   const { evaluation, twinStages } = await runEvaluationWithTwin({
-    ...options.evaluation, arms, runDir, judge: options.judge, twin: options.twin, signal: options.signal, onProgress: options.onEvaluationProgress, log,
+    ...options.evaluation, arms, runDir, judge: options.judge, twin: options.twin, twinLimit: options.twinLimit, signal: options.signal, onProgress: options.onEvaluationProgress, log,
   });
   const stages = {
     ...directions.stages,

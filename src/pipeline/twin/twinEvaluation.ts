@@ -24,6 +24,11 @@ import { openTwinRun, twinComponents } from './twinRun.js';
 export interface EvaluationWithTwinOptions extends Omit<EvaluationRunOptions, 'twin' | 'stage' | 'generationsFile' | 'outputFile' | 'finalize' | 'model' | 'resources'> {
   /** false: evaluate the model alone. Default: with the twin whenever the run has one. */
   readonly twin?: boolean;
+  /**
+   * Test scenarios per theme the twin's arms run on (default: the model's); the comparison pairs the
+   * prompts both judged. The twin's texts always run to the token limit, so this bounds its cost.
+   */
+  readonly twinLimit?: number;
 }
 
 export interface EvaluationWithTwinResult {
@@ -39,7 +44,7 @@ export function twinArms(arms: readonly ArmSpec[]): ArmSpec[] {
 }
 
 export async function runEvaluationWithTwin(options: EvaluationWithTwinOptions): Promise<EvaluationWithTwinResult> {
-  const { twin: withTwin, ...evaluationOptions } = options;
+  const { twin: withTwin, twinLimit, ...evaluationOptions } = options;
   const log = options.log ?? (() => {});
   const arms = twinArms(options.arms ?? DEFAULT_ARMS);
   const twinStages: Record<string, 'ran' | 'skipped'> = {};
@@ -52,7 +57,8 @@ export async function runEvaluationWithTwin(options: EvaluationWithTwinOptions):
   // The model's circuit settings (budget, split, minimums, cap, λ), so the twin's circuits follow the same rules.
   const settings = readCircuit(options.runDir, EMOTIONS[0]).settings;
   twinStages['twin.circuits'] = (await runCircuits({ runDir: run.dir, settings, log: twinLog })).stage;
-  const twinEvaluation = await runEvaluation({ ...evaluationOptions, runDir: run.dir, arms, log: twinLog, onProgress: undefined });
+  const limit = twinLimit === undefined ? options.limit : Math.min(twinLimit, options.limit ?? Infinity);
+  const twinEvaluation = await runEvaluation({ ...evaluationOptions, limit, runDir: run.dir, arms, log: twinLog, onProgress: undefined });
   twinStages['twin.evaluation'] = twinEvaluation.stage;
   const inputsHash = RunFolder.read(run.dir).stages.evaluation.inputsHash;
   const evaluation = await runEvaluation({ ...evaluationOptions, twin: { records: twinEvaluation.records, inputsHash, dir: TWIN_DIR } });
