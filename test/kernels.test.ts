@@ -76,9 +76,12 @@ function assertLinearClose(
 
 // M = 1 runs the GEMV kernels: 4-panel groups plus 1–3 leftover panels (N = 9, 40, 200, 517),
 // K not a multiple of the 4- or 2-step unroll (K = 1, 3, 17, 255, 1029), threaded and not.
+// M > 1 runs the GEMM: 32 rows (batched decode), and M past the 128-row block with a last block
+// starting on a 1-, 2- or 3-row tile (129, 130, 131), K over several 256-long kc blocks.
 const SHAPES: Array<[number, number, number]> = [
   [1, 17, 9], [3, 33, 13], [5, 256, 8], [64, 300, 77], [7, 520, 130], [1, 640, 200], [2, 513, 16],
   [1, 1, 3], [1, 3, 40], [1, 255, 31], [1, 1029, 517],
+  [32, 600, 43], [129, 270, 19], [130, 513, 12], [131, 31, 9],
 ];
 const DTYPES: WeightDType[] = ['f32', 'bf16', 'f16'];
 
