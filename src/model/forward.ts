@@ -7,7 +7,7 @@
  * and may edit them in place.
  */
 import { ContextLengthError, UsageError } from '../errors.js';
-import type { LinearBackend } from '../kernels/types.js';
+import type { AttentionItem, LinearBackend } from '../kernels/types.js';
 import { applyPattern, attention, attentionPattern, type AttentionShape } from './attention.js';
 import type { ModelConfig } from './config.js';
 import { layerHook, type HookName, type LayerHookSuffix } from './hookNames.js';
@@ -187,6 +187,8 @@ export function forward(model: ModelRuntime, inputs: readonly SequenceInput[], o
 
     const patternName = at('attn.hook_pattern');
     const materialisePattern = wantsHook(patternName);
+    // Several sequences go to the backend in one batched call when it has one (batched decode).
+    const batch: AttentionItem[] | null = !materialisePattern && backend.attentionBatch && sequences.length > 1 ? [] : null;
     for (const seq of sequences) {
       const keys = seq.cache.keys[l];
       const values = seq.cache.values[l];
@@ -211,12 +213,15 @@ export function forward(model: ModelRuntime, inputs: readonly SequenceInput[], o
         for (const fn of hooks.empty ? [] : hooks.lookup(patternName)) fn(view, context);
         if (cacheTable.lookup(patternName).length > 0) seq.activations.set(patternName, tensor(pattern.slice(), view.shape));
         applyPattern(pattern, values, shape, zSeq);
+      } else if (batch) {
+        batch.push({ q: qSeq, keys, values, shape, z: zSeq });
       } else if (backend.attention) {
         backend.attention(qSeq, keys, values, shape, zSeq);
       } else {
         attention(qSeq, keys, values, shape, zSeq);
       }
     }
+    if (batch) backend.attentionBatch?.(batch);
     visit(at('attn.hook_z'), l, z, qWidth, (T) => [T, H, dh]);
     backend.linear(z, rows, layer.o, attnOut);
     visit(at('hook_attn_out'), l, attnOut, d, (T) => [T, d]);
