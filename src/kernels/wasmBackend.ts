@@ -40,6 +40,7 @@ export interface WasmBackendOptions {
 }
 
 const SINGLE_THREAD_MACS = 1 << 16; // below this, waking workers costs more than it saves
+const CHUNK_MACS = 1 << 23; // most multiply-adds per chunk of a threaded product (~0.3 ms)
 
 export class WasmBackend implements LinearBackend {
   readonly name: string;
@@ -150,9 +151,11 @@ export class WasmBackend implements LinearBackend {
     }
     const ctl = this.kernelThreads.control;
     const dtypeCode = DTYPE_CODE[w.dtype];
-    // Chunks of output panels, several per thread so a thread that starts late (a busy machine)
-    // leaves its share to the others.
-    let chunkPanels = Math.max(1, Math.ceil(panels / (threads * 8)), Math.ceil(panels / MAX_CHUNKS));
+    // Chunks of output panels, several per thread and at most CHUNK_MACS each, so a thread that
+    // starts late or is descheduled (a busy machine) leaves its share to the others and the last
+    // chunk is short (the lm_head at batched decode would otherwise have ~15 ms chunks).
+    const chunkLimit = Math.ceil(CHUNK_MACS / (Math.min(m, chunkRows) * k * 8));
+    let chunkPanels = Math.max(1, Math.min(Math.ceil(panels / (threads * 8)), chunkLimit), Math.ceil(panels / MAX_CHUNKS));
     // The GEMV kernel walks 4 panels at a time: whole groups of 4 per chunk avoid slower tails.
     if (m === 1) chunkPanels = Math.ceil(chunkPanels / 4) * 4;
     if (threads > 1) {
