@@ -2,8 +2,9 @@
  * Batched generation throughput on a model folder: new tokens/s of `generate` (KV cache, greedy)
  * for ragged batches of 1, 16 and 32 prompts, each as a share of prefill tokens/s (one 128-token
  * prompt: the compute ceiling), and a profile of one decode step of the largest batch (time in the
- * backend's linear layers, attention, SwiGLU and embedding gather; the rest is the TypeScript of the
- * forward pass: norms, RoPE, residual adds, copies, logit processing).
+ * backend's linear layers, attention (batched over the sequences: attentionBatch), SwiGLU and
+ * embedding gather; the rest is the TypeScript of the forward pass: norms, RoPE, residual adds,
+ * copies).
  */
 import type { LinearBackend } from '../src/kernels/types.js';
 import { KVCache } from '../src/model/kvCache.js';
@@ -41,7 +42,7 @@ function prompts(count: number, tokens: number, vocab: number): number[][] {
 function timedBackend(backend: LinearBackend, totals: Record<string, number>): () => void {
   const target = backend as unknown as Record<string, unknown>;
   const originals: Array<[string, unknown]> = [];
-  for (const name of ['linear', 'attention', 'siluMul', 'gatherRows']) {
+  for (const name of ['linear', 'attention', 'attentionBatch', 'siluMul', 'gatherRows']) {
     const fn = target[name];
     if (typeof fn !== 'function') continue;
     originals.push([name, fn]);
@@ -111,7 +112,9 @@ export function benchBatchGeneration(model: LanguageModel, options: { batches?: 
   const steps = 4;
   const start = performance.now();
   try {
-    for (let s = 0; s < steps; s++) model.forward(caches.map((cache, i) => ({ ids: [(i * 31 + s) % V], cache })), { logits: 'last' });
+    // As in generate(): one logits buffer for every step.
+    const logitsBuffer = new Float32Array(batch * V);
+    for (let s = 0; s < steps; s++) model.forward(caches.map((cache, i) => ({ ids: [(i * 31 + s) % V], cache })), { logits: 'last', logitsBuffer });
   } finally {
     restore();
   }

@@ -91,6 +91,22 @@ describe('generation on TinyStories-656K', { skip: SHARED_DIR ? false : SHARED_S
     assert.equal(stopped.stopReason, 'stop-token');
   });
 
+  test('forward writes the logits into a given buffer (as views of it) and rejects one too small', () => {
+    const inputs = prompts.slice(0, 2).map((p) => ({ ids: model.encode(p) }));
+    const V = model.config.vocabSize;
+    const fresh = model.forward(inputs, { logits: 'last' });
+    const buffer = new Float32Array(3 * V).fill(NaN);
+    const viaBuffer = model.forward(inputs, { logits: 'last', logitsBuffer: buffer });
+    viaBuffer.forEach((output, i) => {
+      const logits = output.logits!.data;
+      assert.equal(logits.buffer, buffer.buffer, `sequence ${i}: a view of the buffer`);
+      assert.equal(logits.byteOffset, i * V * 4);
+      assert.deepEqual(logits, fresh[i].logits!.data);
+    });
+    assert.ok(Number.isNaN(buffer[2 * V]), 'rows past the logits are left alone');
+    assert.throws(() => model.forward(inputs, { logits: 'last', logitsBuffer: new Float32Array(2 * V - 1) }), /logitsBuffer holds/);
+  });
+
   test('a prompt longer than the context is a typed error', () => {
     const tooLong = new Array(model.config.maxPositionEmbeddings + 1).fill(5);
     assert.throws(() => model.run(tooLong), /exceeds the model's context/);

@@ -5,8 +5,9 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { bf16ToF32, f16ToF32 } from '../src/kernels/dtype.js';
-import { createBackend, JsBackend, WasmBackend, type WeightDType } from '../src/kernels/index.js';
+import { type AttentionItem, createBackend, JsBackend, WasmBackend, type WeightDType } from '../src/kernels/index.js';
 import { enableRelaxedSimd } from '../src/kernels/wasmAbi.js';
+import { planAttentionGroups } from '../src/kernels/wasmAttentionBatch.js';
 import { attention as referenceAttention, type AttentionShape } from '../src/model/attention.js';
 import { seededRandom } from '../src/random.js';
 
@@ -76,9 +77,12 @@ function assertLinearClose(
 
 // M = 1 runs the GEMV kernels: 4-panel groups plus 1–3 leftover panels (N = 9, 40, 200, 517),
 // K not a multiple of the 4- or 2-step unroll (K = 1, 3, 17, 255, 1029), threaded and not.
+// M > 1 runs the GEMM: 32 rows (batched decode), and M past the 128-row block with a last block
+// starting on a 1-, 2- or 3-row tile (129, 130, 131), K over several 256-long kc blocks.
 const SHAPES: Array<[number, number, number]> = [
   [1, 17, 9], [3, 33, 13], [5, 256, 8], [64, 300, 77], [7, 520, 130], [1, 640, 200], [2, 513, 16],
   [1, 1, 3], [1, 3, 40], [1, 255, 31], [1, 1029, 517],
+  [32, 600, 43], [129, 270, 19], [130, 513, 12], [131, 31, 9],
 ];
 const DTYPES: WeightDType[] = ['f32', 'bf16', 'f16'];
 
@@ -87,6 +91,31 @@ const ATTENTION_SHAPES: Array<[number, number, number, number, number, number | 
   [1, 300, 14, 2, 64, null], [37, 0, 4, 4, 17, null], [20, 5, 7, 1, 33, null], [64, 0, 8, 4, 64, null],
   [50, 30, 4, 2, 16, 7], [1, 100, 2, 1, 3, 5], [96, 0, 14, 2, 64, 40], [3, 0, 2, 2, 1, 1], [130, 20, 2, 1, 128, null],
 ];
+/**
+ * Random inputs of one attention call and the TypeScript reference's z: a peaked softmax (q scaled
+ * up); keys and values longer than needed, with junk at the end that must not be read.
+ */
+function attentionCase(shape: AttentionShape, rand: () => number): { q: Float32Array; keys: Float32Array; values: Float32Array; expected: Float32Array } {
+  const { tokens, startPos, heads, kvHeads, headDim } = shape;
+  const q = randomVector(tokens * heads * headDim, rand).map((x) => 3 * x);
+  const extra = 5 * kvHeads * headDim;
+  const keys = randomVector((startPos + tokens) * kvHeads * headDim + extra, rand);
+  const values = randomVector((startPos + tokens) * kvHeads * headDim + extra, rand);
+  keys.fill(1e30, keys.length - extra);
+  values.fill(NaN, values.length - extra);
+  const expected = new Float32Array(tokens * heads * headDim);
+  referenceAttention(q, keys, values, shape, expected);
+  return { q, keys, values, expected };
+}
+
+function assertAttentionClose(z: Float32Array, expected: Float32Array, shape: AttentionShape): void {
+  let worst = 0;
+  for (let i = 0; i < z.length; i++) worst = Math.max(worst, Math.abs(z[i] - expected[i]));
+  // Values lie in [-1, 1] and z is their convex combination: an absolute bound is relative too.
+  const { tokens, startPos, heads, kvHeads, headDim, slidingWindow } = shape;
+  assert.ok(worst <= 2e-6, `T=${tokens} start=${startPos} H=${heads} Hkv=${kvHeads} dh=${headDim} window=${slidingWindow}: max abs error ${worst}`);
+}
+
 const relaxedAvailable = enableRelaxedSimd();
 
 const backends: WasmBackend[] = [];
@@ -129,25 +158,40 @@ for (const simd of ['plain', 'relaxed'] as const) {
         const rand = rng(4321 + threads);
         for (const [tokens, startPos, heads, kvHeads, headDim, slidingWindow] of ATTENTION_SHAPES) {
           const shape: AttentionShape = { tokens, startPos, heads, kvHeads, headDim, slidingWindow };
-          const label = `T=${tokens} start=${startPos} H=${heads} Hkv=${kvHeads} dh=${headDim} window=${slidingWindow}`;
-          // Peaked softmax (q scaled up); keys/values arrays longer than needed, with junk at the end.
-          const q = randomVector(tokens * heads * headDim, rand).map((x) => 3 * x);
-          const extra = 5 * kvHeads * headDim;
-          const keys = randomVector((startPos + tokens) * kvHeads * headDim + extra, rand);
-          const values = randomVector((startPos + tokens) * kvHeads * headDim + extra, rand);
-          keys.fill(1e30, keys.length - extra);
-          values.fill(NaN, values.length - extra);
-          const expected = new Float32Array(tokens * heads * headDim);
-          referenceAttention(q, keys, values, shape, expected);
+          const { q, keys, values, expected } = attentionCase(shape, rand);
           const z = new Float32Array(tokens * heads * headDim).fill(NaN);
           backend.attention(q, keys, values, shape, z);
-          let worst = 0;
-          for (let i = 0; i < z.length; i++) worst = Math.max(worst, Math.abs(z[i] - expected[i]));
-          // Values lie in [-1, 1] and z is their convex combination: an absolute bound is relative too.
-          assert.ok(worst <= 2e-6, `${label}: max abs error ${worst}`);
+          assertAttentionClose(z, expected, shape);
         }
         assert.throws(() => backend.attention(new Float32Array(8), new Float32Array(8), new Float32Array(8),
           { tokens: 1, startPos: 0, heads: 3, kvHeads: 2, headDim: 4, slidingWindow: null }, new Float32Array(12)), RangeError);
+      });
+
+      test('attentionBatch matches the reference for each sequence (decode rows, ragged prompts, GQA, windows)', async () => {
+        const backend = await WasmBackend.create({ simd, threads });
+        backends.push(backend);
+        const rand = rng(5678 + threads);
+        // [H, Hkv, dh, window] × sequences of [T, startPos]: one-row decode at short and long
+        // positions beside prompts; the last layout is small enough to run on the main thread alone.
+        const layouts: Array<[number, number, number, number | null, Array<[number, number]>]> = [
+          [14, 2, 64, null, [[1, 0], [1, 39], [1, 300], [5, 12], [37, 0], [1, 2]]],
+          [7, 1, 33, 5, [[1, 20], [9, 3], [1, 0], [40, 40]]],
+          [2, 1, 3, null, [[1, 0], [2, 3]]],
+        ];
+        for (const [heads, kvHeads, headDim, slidingWindow, sequences] of layouts) {
+          const cases = sequences.map(([tokens, startPos]) => {
+            const shape: AttentionShape = { tokens, startPos, heads, kvHeads, headDim, slidingWindow };
+            return { shape, ...attentionCase(shape, rand), z: new Float32Array(tokens * heads * headDim).fill(NaN) };
+          });
+          backend.attentionBatch(cases);
+          for (const { z, expected, shape } of cases) assertAttentionClose(z, expected, shape);
+        }
+        const one = (heads: number): AttentionItem => ({
+          q: new Float32Array(heads * 4), keys: new Float32Array(8), values: new Float32Array(8), z: new Float32Array(heads * 4),
+          shape: { tokens: 1, startPos: 0, heads, kvHeads: 2, headDim: 4, slidingWindow: null },
+        });
+        assert.throws(() => backend.attentionBatch([one(2), one(4)]), /same heads/);
+        assert.throws(() => backend.attentionBatch([one(2), { ...one(2), z: new Float32Array(3) }]), RangeError);
       });
 
       test('siluMul matches silu(gate)·up in float64 (odd lengths, large and tiny inputs)', async () => {
@@ -215,6 +259,20 @@ for (const simd of ['plain', 'relaxed'] as const) {
 }
 
 describe('WasmBackend contract', () => {
+  test('planAttentionGroups keeps each group within the room, in order, and sets apart what never fits', () => {
+    // One query row of 1 head × 4 floats: q and z take 64 bytes each (aligned), keys and values
+    // align(keys·16) each, scores align(keys·4) per thread.
+    const item = (startPos: number) => ({ shape: { tokens: 1, startPos, heads: 1, kvHeads: 1, headDim: 4, slidingWindow: null }, startPos });
+    const bytes = (startPos: number) => 2 * 64 + 2 * Math.ceil(((startPos + 1) * 16) / 64) * 64;
+    const items = [3, 3, 3, 100, 3, 3].map(item);
+    const threads = 2;
+    const room = 3 * bytes(3) + threads * 64; // three short items with their scores
+    const { groups, alone } = planAttentionGroups(items, room, threads);
+    assert.deepEqual(alone.map((i) => i.startPos), [100]);
+    assert.deepEqual(groups.map((g) => g.map((i) => i.startPos)), [[3, 3, 3], [3, 3]]);
+    assert.deepEqual(planAttentionGroups(items.slice(0, 3), room - 1, threads).groups.map((g) => g.length), [2, 1]);
+  });
+
   test('rejects wrong sizes and use after dispose', async () => {
     const backend = await WasmBackend.create({ threads: 2 });
     assert.throws(() => backend.packWeight(new Uint8Array(10), 'f32', 2, 2), RangeError);

@@ -12,7 +12,7 @@ import { hasWasmSimd } from './wasmAbi.js';
 import { WasmBackend, type WasmBackendOptions } from './wasmBackend.js';
 import type { LinearBackend } from './types.js';
 
-export type { AttentionKernelShape, LinearBackend, PackOptions, PackedWeight, WeightDType } from './types.js';
+export type { AttentionItem, AttentionKernelShape, LinearBackend, PackOptions, PackedWeight, WeightDType } from './types.js';
 export { JsBackend } from './jsBackend.js';
 export { WasmBackend, type WasmBackendOptions } from './wasmBackend.js';
 

@@ -44,6 +44,15 @@ export interface AttentionKernelShape {
   readonly slidingWindow: number | null;
 }
 
+/** One sequence's part of a batched attention call: the arrays and shape of an `attention` call. */
+export interface AttentionItem {
+  readonly q: Float32Array;
+  readonly keys: Float32Array;
+  readonly values: Float32Array;
+  readonly shape: AttentionKernelShape;
+  readonly z: Float32Array;
+}
+
 /**
  * Streams rows of a weight: fills `into` with rows [firstRow, firstRow + rowCount) as raw
  * little-endian bytes. Lets a backend pull a weight from disk in chunks, straight into its own
@@ -92,6 +101,12 @@ export interface LinearBackend {
    * TypeScript reference (src/model/attention.ts).
    */
   attention?(q: Float32Array, keys: Float32Array, values: Float32Array, shape: AttentionKernelShape, z: Float32Array): void;
+  /**
+   * Optional: `attention` for several sequences in one call (each with its own positions and KV
+   * cache; heads, KV heads, head size and window the same for all), so that batched decode — one
+   * query row per sequence — spreads over the threads as one job instead of one small call each.
+   */
+  attentionBatch?(items: readonly AttentionItem[]): void;
   /** Optional SwiGLU activation: out[i] = silu(gate[i]) · up[i] = gate[i] / (1 + e^−gate[i]) · up[i], f32 accuracy. */
   siluMul?(gate: Float32Array, up: Float32Array, out: Float32Array): void;
   /**

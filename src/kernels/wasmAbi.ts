@@ -26,6 +26,7 @@ export interface KernelExports {
   siluMul(gate: number, up: number, out: number, count: number): void;
   gemv(x: number, k: number, w: number, dtype: number, p0: number, p1: number, out: number, bias: number): void;
   attentionTrainChunk(args: number, chunk: number, thread: number): void;
+  attentionBatchChunk(args: number, chunk: number, thread: number): void;
   // int8 weights (assembly/int8.ts).
   quantizePackB(src: number, rows: number, k: number, dst: number, scales: number): void;
   quantizeRows(x: number, m: number, k: number, dst: number, panelRows: number): void;
@@ -52,8 +53,10 @@ export function int8PanelBytes(rows: number, cols: number): number {
  * newer job with stale arguments (its compare-exchange fails on the job id).
  * CTL_KIND says what a chunk is: KIND_GEMM (output panels, arguments CTL_AP…CTL_BIAS) or
  * KIND_ATTENTION (one head × a block of query rows, arguments CTL_ATT_*) or KIND_ATTENTION_TRAIN
- * (one sequence × KV head of training attention, arguments in a block at CTL_TRAIN_ARGS); all run
- * through the same claim/finish protocol under CMD_RUN.
+ * (one sequence × KV head of training attention, arguments in a block at CTL_ARGS) or
+ * KIND_ATTENTION_BATCH (one sequence × head × block of query rows of a call over several sequences,
+ * arguments and chunk table in a block at CTL_ARGS); all run through the same claim/finish
+ * protocol under CMD_RUN.
  * Other commands (adding an arena, exit) are acknowledged by every worker through CTL_DONE.
  */
 export const CTL_SEQ = 0;
@@ -87,7 +90,7 @@ export const CTL_ATT_HEAD_DIM = 27;
 export const CTL_ATT_WINDOW = 28;
 export const CTL_ATT_TOKENS = 29;
 export const CTL_ATT_ROWS = 30; // query rows per chunk
-export const CTL_TRAIN_ARGS = 31; // KIND_ATTENTION_TRAIN: byte offset of the argument block (assembly/attentionTrain.ts)
+export const CTL_ARGS = 31; // KIND_ATTENTION_TRAIN, KIND_ATTENTION_BATCH: byte offset of the argument block (assembly/attentionTrain.ts, attention.ts)
 export const CTL_SCRATCH = 32; // one widening-scratch offset per thread
 export const MAX_THREADS = 64;
 export const CTL_WORDS = CTL_SCRATCH + MAX_THREADS;
@@ -101,6 +104,7 @@ export const CMD_EXIT = 3;
 export const KIND_GEMM = 0;
 export const KIND_ATTENTION = 1;
 export const KIND_ATTENTION_TRAIN = 2;
+export const KIND_ATTENTION_BATCH = 3;
 
 /** The job id a job with sequence `seq` carries in CTL_CLAIM. */
 export function jobId(seq: number): number {
@@ -122,7 +126,8 @@ export function runChunks(ctl: Int32Array, arenas: readonly KernelExports[], thr
     const total = ctl[CTL_CHUNKS];
     try {
       if (ctl[CTL_KIND] === KIND_ATTENTION) runAttentionChunk(ctl, arenas[ctl[CTL_ARENA]], threadIndex, chunk);
-      else if (ctl[CTL_KIND] === KIND_ATTENTION_TRAIN) arenas[ctl[CTL_ARENA]].attentionTrainChunk(ctl[CTL_TRAIN_ARGS] >>> 0, chunk, threadIndex);
+      else if (ctl[CTL_KIND] === KIND_ATTENTION_TRAIN) arenas[ctl[CTL_ARENA]].attentionTrainChunk(ctl[CTL_ARGS] >>> 0, chunk, threadIndex);
+      else if (ctl[CTL_KIND] === KIND_ATTENTION_BATCH) arenas[ctl[CTL_ARENA]].attentionBatchChunk(ctl[CTL_ARGS] >>> 0, chunk, threadIndex);
       else runGemmChunk(ctl, arenas[ctl[CTL_ARENA]], threadIndex, chunk);
     } catch (error) {
       Atomics.store(ctl, CTL_ERROR, 1);

@@ -5,7 +5,7 @@
  * threads, and the results are copied back.
  */
 import type { StackedSequence, TrainAttentionShape } from './types.js';
-import { CTL_ARENA, CTL_CHUNKS, CTL_KIND, CTL_TRAIN_ARGS, KIND_ATTENTION_TRAIN, MAX_CHUNKS } from './wasmAbi.js';
+import { KIND_ATTENTION_TRAIN, MAX_CHUNKS } from './wasmAbi.js';
 import { align, ensureMemory } from './wasmArenas.js';
 import type { MatmulContext } from './wasmMatmul.js';
 
@@ -73,12 +73,7 @@ export function wasmAttentionTrain(ctx: MatmulContext, arrays: TrainAttentionArr
   if (ctx.threads === 1 || chunks === 1 || macs < SINGLE_THREAD_MACS || chunks > MAX_CHUNKS) {
     for (let c = 0; c < chunks; c++) arena.kernels.attentionTrainChunk(argsPtr, c, 0);
   } else {
-    const ctl = ctx.kernelThreads.control;
-    ctl[CTL_KIND] = KIND_ATTENTION_TRAIN;
-    ctl[CTL_ARENA] = ctx.arenaIndex;
-    ctl[CTL_TRAIN_ARGS] = argsPtr;
-    ctl[CTL_CHUNKS] = chunks;
-    ctx.kernelThreads.parallelRun(ctx.arenaKernels);
+    ctx.kernelThreads.runArgsJob(KIND_ATTENTION_TRAIN, ctx.arenaIndex, argsPtr, chunks, ctx.arenaKernels);
   }
 
   if (backward) {

@@ -10,7 +10,7 @@
  */
 import os from 'node:os';
 import type {
-  AttentionKernelShape, LinearBackend, MatmulForm, PackOptions, PackedWeight, StackedSequence, TrainAttentionShape, WeightDType, WeightRowReader,
+  AttentionItem, AttentionKernelShape, LinearBackend, MatmulForm, PackOptions, PackedWeight, StackedSequence, TrainAttentionShape, WeightDType, WeightRowReader,
 } from './types.js';
 import {
   type SimdFlavour,
@@ -24,6 +24,7 @@ import {
   type WasmWeight, ALIGN, Arenas, MAX_MEMORY_BYTES, PACK_CHUNK_BYTES, SCRATCH_LIMIT, align,
   arenaBytesOption, ensureMemory, readPackedRow,
 } from './wasmArenas.js';
+import { ATTENTION_SCRATCH_LIMIT, SINGLE_THREAD_ATTENTION_MACS, checkAttention, wasmAttentionBatch } from './wasmAttentionBatch.js';
 import { wasmAttentionTrain } from './wasmAttentionTrain.js';
 import { type MatmulContext, wasmMatmul } from './wasmMatmul.js';
 import { int8RowsBytes, packInt8Weight } from './wasmInt8.js';
@@ -39,8 +40,7 @@ export interface WasmBackendOptions {
 }
 
 const SINGLE_THREAD_MACS = 1 << 16; // below this, waking workers costs more than it saves
-const ATTENTION_SCRATCH_LIMIT = 1024 ** 3; // attention calls needing more are split into row chunks
-const SINGLE_THREAD_ATTENTION_MACS = 1 << 17;
+const CHUNK_MACS = 1 << 23; // most multiply-adds per chunk of a threaded product (~0.3 ms)
 
 export class WasmBackend implements LinearBackend {
   readonly name: string;
@@ -151,9 +151,11 @@ export class WasmBackend implements LinearBackend {
     }
     const ctl = this.kernelThreads.control;
     const dtypeCode = DTYPE_CODE[w.dtype];
-    // Chunks of output panels, several per thread so a thread that starts late (a busy machine)
-    // leaves its share to the others.
-    let chunkPanels = Math.max(1, Math.ceil(panels / (threads * 8)), Math.ceil(panels / MAX_CHUNKS));
+    // Chunks of output panels, several per thread and at most CHUNK_MACS each, so a thread that
+    // starts late or is descheduled (a busy machine) leaves its share to the others and the last
+    // chunk is short (the lm_head at batched decode would otherwise have ~15 ms chunks).
+    const chunkLimit = Math.ceil(CHUNK_MACS / (Math.min(m, chunkRows) * k * 8));
+    let chunkPanels = Math.max(1, Math.min(Math.ceil(panels / (threads * 8)), chunkLimit), Math.ceil(panels / MAX_CHUNKS));
     // The GEMV kernel walks 4 panels at a time: whole groups of 4 per chunk avoid slower tails.
     if (m === 1) chunkPanels = Math.ceil(chunkPanels / 4) * 4;
     if (threads > 1) {
@@ -220,21 +222,11 @@ export class WasmBackend implements LinearBackend {
 
   attention(q: Float32Array, keys: Float32Array, values: Float32Array, shape: AttentionKernelShape, z: Float32Array): void {
     this.checkLive();
+    checkAttention(q, keys, values, shape, z);
     const { tokens, startPos, heads, kvHeads, headDim, slidingWindow } = shape;
-    for (const [name, value] of Object.entries({ tokens, startPos, heads, kvHeads, headDim })) {
-      if (!Number.isInteger(value) || value < (name === 'startPos' ? 0 : 1)) throw new RangeError(`attention: bad ${name} ${value}`);
-    }
-    if (heads % kvHeads !== 0) throw new RangeError(`attention: ${heads} heads are not a multiple of ${kvHeads} KV heads`);
-    if (slidingWindow !== null && !(Number.isInteger(slidingWindow) && slidingWindow >= 1 && slidingWindow < 2 ** 31)) {
-      throw new RangeError(`attention: bad sliding window ${slidingWindow}`);
-    }
     const qWidth = heads * headDim;
     const kvWidth = kvHeads * headDim;
     const keyCount = startPos + tokens;
-    if (q.length < tokens * qWidth || z.length < tokens * qWidth) throw new RangeError(`attention: q and z need ${tokens}×${heads}×${headDim} values`);
-    if (keys.length < keyCount * kvWidth || values.length < keyCount * kvWidth) {
-      throw new RangeError(`attention: keys and values need ${keyCount}×${kvHeads}×${headDim} values`);
-    }
 
     // Scratch in the arena with the most room, behind its weights: q | z | keys | values | scores × threads.
     const arena = this.arenas.roomiest();
@@ -293,6 +285,10 @@ export class WasmBackend implements LinearBackend {
       }
       z.set(heap.subarray(zPtr / 4, zPtr / 4 + rows * qWidth), r0 * qWidth);
     }
+  }
+
+  attentionBatch(items: readonly AttentionItem[]): void {
+    wasmAttentionBatch(this.scratchContext(), items, (item) => this.attention(item.q, item.keys, item.values, item.shape, item.z));
   }
 
   siluMul(gate: Float32Array, up: Float32Array, out: Float32Array): void {

@@ -10,7 +10,7 @@
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import {
   type AddArenaMessage, type KernelExports, type WorkerInit,
-  CMD_ADD_ARENA, CMD_EXIT, CMD_RUN, CTL_CHUNKS, CTL_CLAIM, CTL_DONE, CTL_ERROR, CTL_FINISHED, CTL_SEQ,
+  CMD_ADD_ARENA, CMD_EXIT, CMD_RUN, CTL_ARENA, CTL_ARGS, CTL_CHUNKS, CTL_CLAIM, CTL_DONE, CTL_ERROR, CTL_FINISHED, CTL_KIND, CTL_SEQ,
   CTL_WORDS, jobId, runChunks,
 } from './wasmAbi.js';
 
@@ -91,6 +91,19 @@ export class KernelThreads {
     this.waitFor(CTL_FINISHED, ctl[CTL_CHUNKS]);
     if (ownError !== undefined) throw ownError;
     if (Atomics.load(ctl, CTL_ERROR) !== 0) throw new Error('a kernel worker failed (see stderr)');
+  }
+
+  /**
+   * Runs `chunks` chunks of a kernel whose arguments sit in a block at byte `args` of arena
+   * `arenaIndex` (KIND_ATTENTION_TRAIN, KIND_ATTENTION_BATCH) on all threads.
+   */
+  runArgsJob(kind: number, arenaIndex: number, args: number, chunks: number, arenaKernels: readonly KernelExports[]): void {
+    const ctl = this.control;
+    ctl[CTL_KIND] = kind;
+    ctl[CTL_ARENA] = arenaIndex;
+    ctl[CTL_ARGS] = args;
+    ctl[CTL_CHUNKS] = chunks;
+    this.parallelRun(arenaKernels);
   }
 
   /** Tells the workers to exit, terminates them and closes their ports. */

@@ -75,6 +75,8 @@ class GenerationLoop {
   private readonly hooks: Hook[] | undefined;
   private active: number[];
   private prefilled = false;
+  /** Logits of every step (one row per running sequence), reused: see ForwardOptions.logitsBuffer. */
+  private readonly logitsBuffer: Float32Array;
 
   constructor(
     private readonly model: ModelRuntime,
@@ -93,6 +95,7 @@ class GenerationLoop {
       stopReason: null,
     }));
     this.active = this.states.map((_, i) => i);
+    this.logitsBuffer = new Float32Array(prompts.length * config.vocabSize);
     this.hooks = options.hooks && options.hooks.length > 0 ? promptIndexedHooks(options.hooks, () => this.active) : undefined;
   }
 
@@ -120,7 +123,7 @@ class GenerationLoop {
         ? { ids: [state.sequence[state.sequence.length - 1]], cache: state.cache, phase: 'decode' as const, promptLength: state.promptIds.length }
         : { ids: state.promptIds, cache: state.cache, phase: 'prefill' as const, promptLength: state.promptIds.length };
     });
-    const outputs = forward(this.model, inputs, { hooks: this.hooks, logits: 'last' });
+    const outputs = forward(this.model, inputs, { hooks: this.hooks, logits: 'last', logitsBuffer: this.logitsBuffer });
     this.prefilled = true;
     const stillActive: number[] = [];
     outputs.forEach((output, k) => {

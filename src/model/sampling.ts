@@ -26,7 +26,14 @@ export function banRepeatedNgrams(logits: Float32Array, sequence: readonly numbe
 /** Index of the largest logit (the first one on ties, like torch.argmax). */
 export function argmax(logits: Float32Array): number {
   let best = 0;
-  for (let i = 1; i < logits.length; i++) if (logits[i] > logits[best]) best = i;
+  let bestValue = logits[0];
+  for (let i = 1; i < logits.length; i++) {
+    const value = logits[i];
+    if (value > bestValue) {
+      best = i;
+      bestValue = value;
+    }
+  }
   return best;
 }
 

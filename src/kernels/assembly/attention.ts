@@ -125,3 +125,20 @@ export function attention(
     }
   }
 }
+
+/**
+ * Chunk `chunk` of a call over several sequences (src/kernels/wasmAttentionBatch.ts), on thread
+ * `thread`. `args`: i32 heads, kvHeads, headDim, window, then the byte offsets of the chunk table
+ * and of thread 0's scores scratch, and the scratch's bytes per thread. Table entry `chunk`
+ * (8 i32 at table + 32·chunk): the byte offsets of its sequence's q, k, v and z, then its startPos,
+ * the head and the query rows [t0, t1).
+ */
+export function attentionBatchChunk(args: usize, chunk: i32, thread: i32): void {
+  const entry = <usize>load<u32>(args, 16) + (<usize>chunk << 5);
+  const scores = <usize>load<u32>(args, 20) + <usize>thread * <usize>load<u32>(args, 24);
+  attention(
+    <usize>load<u32>(entry), <usize>load<u32>(entry, 4), <usize>load<u32>(entry, 8), <usize>load<u32>(entry, 12), scores,
+    load<i32>(entry, 16), load<i32>(args), load<i32>(args, 4), load<i32>(args, 8), load<i32>(args, 12),
+    load<i32>(entry, 20), load<i32>(entry, 24), load<i32>(entry, 28),
+  );
+}

@@ -7,7 +7,7 @@ export { widen } from './widen';
 export { gemv } from './gemv';
 export { packA, packB } from './pack';
 export { gemm } from './gemm';
-export { attention } from './attention';
+export { attention, attentionBatchChunk } from './attention';
 export { siluMul } from './elementwise';
 export { packAT, packBN } from './packT';
 export { attentionTrainChunk } from './attentionTrain';

@@ -5,13 +5,13 @@
 import { DTYPE_BF16 } from './common';
 
 // @ts-ignore: decorator
-@inline function bf16Lo(v: v128): v128 {
+@inline export function bf16Lo(v: v128): v128 {
   // Interleave zero low halves: lane i of the result is v.u16[i] << 16.
   return i16x8.shuffle(i16x8.splat(0), v, 0, 8, 1, 9, 2, 10, 3, 11);
 }
 
 // @ts-ignore: decorator
-@inline function bf16Hi(v: v128): v128 {
+@inline export function bf16Hi(v: v128): v128 {
   return i16x8.shuffle(i16x8.splat(0), v, 4, 12, 5, 13, 6, 14, 7, 15);
 }
 
