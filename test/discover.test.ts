@@ -123,5 +123,13 @@ describe('discover on TinyStories-656K', { skip: SHARED_DIR ? false : SHARED_SKI
     const armsRun = (JSON.parse(fs.readFileSync(path.join(out, 'evaluation.json'), 'utf8')) as { arms: Array<{ arm: string }> }).arms.map((a) => a.arm);
     assert.ok(armsRun.some((a) => a.startsWith('circuit(') && a.includes(`tuned=${lambdas})`)), armsRun.join(' '));
     assert.ok(armsRun.some((a) => a.startsWith('random(') && a.includes(`tuned=${lambdas},seeds=0+1`)), armsRun.join(' '));
+
+    // `circuits` rebuilds the circuits under other rules: the paper's allocation takes all 12 heads asked.
+    const paper = cli(['circuits', '--run', out, '--circuit', 'max-kind-share=1,lambda.fear=0.6', '--quiet']);
+    assert.equal(paper.status, 0, paper.stderr);
+    assert.match(paper.stdout, /sublayers skipped, circuits ran/);
+    const fear = JSON.parse(fs.readFileSync(path.join(out, 'circuits', 'fear.json'), 'utf8')) as { lambda: number; budget: { heads: number; requested: { heads: number } } };
+    assert.deepEqual([fear.lambda, fear.budget.heads, fear.budget.requested.heads], [0.6, 12, 12]);
+    assert.match(paper.stdout, /\n {2}fear {6}0\.6 +28 +12 /);
   });
 });

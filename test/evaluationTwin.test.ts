@@ -11,6 +11,7 @@ import { DEFAULT_BOOTSTRAP } from '../src/pipeline/evaluation/bootstrap.js';
 import { compareArmsWithTwin } from '../src/pipeline/evaluation/evaluationTwin.js';
 import type { GenerationRecord } from '../src/pipeline/evaluation/records.js';
 import { intervalsOverlap } from '../src/pipeline/stats/intervals.js';
+import { twinScenarioLimit } from '../src/pipeline/twin/twinEvaluation.js';
 
 const CIRCUIT = 'circuit(lambda=circuit)';
 
@@ -110,4 +111,12 @@ test('directions: each figure gets its own t interval, and the overlap verdict i
     /^mlp valenceGap: the model beats its random-weight twin at layer\(s\) 0, 1 \(paired interval above 0\); their intervals do not overlap at layer\(s\) 1 \(L0 4\.000 \[1\.516, 6\.484\] vs 0\.500 \[-0\.742, 1\.742\], L1/);
   assert.match(layerStatement('attn groupCentred', [{ layer: 0, figure: paired([0, 0.5, 1], [3, 4, 5]) }]),
     /the model does NOT beat its random-weight twin at any layer; their intervals overlap \(or the twin is higher\) at every layer/);
+});
+
+test('the twin runs on --twin-limit scenarios per theme, never more than the model', () => {
+  assert.equal(twinScenarioLimit(undefined, undefined), undefined);
+  assert.equal(twinScenarioLimit(undefined, 3), 3);
+  assert.equal(twinScenarioLimit(2, undefined), 2);
+  assert.equal(twinScenarioLimit(2, 5), 2);
+  assert.equal(twinScenarioLimit(4, 1), 1);
 });

@@ -43,6 +43,12 @@ export function twinArms(arms: readonly ArmSpec[]): ArmSpec[] {
   return arms.filter((arm) => arm.method === 'circuit' || arm.method === 'none');
 }
 
+/** Scenarios per theme of the twin's arms: `twinLimit`, never more than the model's own `limit`. */
+export function twinScenarioLimit(twinLimit: number | undefined, limit: number | undefined): number | undefined {
+  if (twinLimit === undefined) return limit;
+  return limit === undefined ? twinLimit : Math.min(twinLimit, limit);
+}
+
 export async function runEvaluationWithTwin(options: EvaluationWithTwinOptions): Promise<EvaluationWithTwinResult> {
   const { twin: withTwin, twinLimit, ...evaluationOptions } = options;
   const log = options.log ?? (() => {});
@@ -57,7 +63,7 @@ export async function runEvaluationWithTwin(options: EvaluationWithTwinOptions):
   // The model's circuit settings (budget, split, minimums, cap, λ), so the twin's circuits follow the same rules.
   const settings = readCircuit(options.runDir, EMOTIONS[0]).settings;
   twinStages['twin.circuits'] = (await runCircuits({ runDir: run.dir, settings, log: twinLog })).stage;
-  const limit = twinLimit === undefined ? options.limit : Math.min(twinLimit, options.limit ?? Infinity);
+  const limit = twinScenarioLimit(twinLimit, options.limit);
   const twinEvaluation = await runEvaluation({ ...evaluationOptions, limit, runDir: run.dir, arms, log: twinLog, onProgress: undefined });
   twinStages['twin.evaluation'] = twinEvaluation.stage;
   const inputsHash = RunFolder.read(run.dir).stages.evaluation.inputsHash;
