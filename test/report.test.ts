@@ -238,6 +238,10 @@ describe('report on TinyStories-656K', { skip: SHARED_DIR ? false : SHARED_SKIP_
         ['λ=1', 'on the front', 'chosen', 0.30000000000000004, 8],
         ['λ=2', 'off the front', '', 0.4, 11],
       ]);
+      assert.deepEqual(table(twinSections, 'sweep-per-emotion').rows, [
+        { method: 'circuit', emotion: 'anger', setting: 'λ=0.5', accuracy: 0.95, 'reaches target': 'yes' },
+        { method: 'circuit', emotion: 'fear', setting: 'λ=2', accuracy: 0.5, 'reaches target': 'no' },
+      ]);
     } finally {
       fs.rmSync(copy, { recursive: true, force: true });
     }

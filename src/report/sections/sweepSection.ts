@@ -1,7 +1,7 @@
 /**
  * The strength sweeps (`sweep.json`, format emotion-circuits/sweep@1): accuracy against
  * perplexity for every swept setting of each method, beside the unsteered reference, with the
- * accuracy–fluency front and the chosen setting marked.
+ * accuracy–fluency front and the chosen setting marked, and the setting chosen per emotion.
  */
 import type { Row } from '../figure.js';
 import type { Block } from '../html.js';
@@ -30,6 +30,7 @@ export function sweepBlocks(runDir: string): Block[] {
   }
   const rows: Row[] = [];
   const rules: string[] = [];
+  const perEmotion: Array<Record<string, string | number | null>> = [];
   for (const [method, section] of Object.entries(methods)) {
     if (!isObject(section) || !Array.isArray(section.settings)) continue;
     const reference = section.reference;
@@ -44,14 +45,19 @@ export function sweepBlocks(runDir: string): Block[] {
         accuracy: num(pick(s, 'accuracy', 'rate')), low: num(pick(s, 'accuracy', 'low')), high: num(pick(s, 'accuracy', 'high')), perplexity: num(pick(s, 'fluency', 'perplexity')),
       });
     }
-    if (typeof section.rule === 'string') rules.push(`${method}: ${section.rule}`);
+    if (typeof section.rule === 'string') rules.push(`${method} (${typeof section.split === 'string' ? section.split : 'test'} split): ${section.rule}`);
+    for (const [emotion, choice] of Object.entries(isObject(section.chosenPerEmotion) ? section.chosenPerEmotion : {})) {
+      if (!isObject(choice)) continue;
+      perEmotion.push({ method, emotion, setting: settingText(choice.setting), accuracy: num(choice.accuracy), 'reaches target': choice.reachesTarget === true ? 'yes' : 'no' });
+    }
+    if (typeof section.perEmotionRule === 'string') rules.push(`${method} per emotion: ${section.perEmotionRule}.`);
   }
   if (!rows.length) return [{ kind: 'note', text: unrecognised(SWEEP_JSON, 'no method with settings') }];
   const encoding = {
     x: { field: 'perplexity', type: 'quantitative', scale: { zero: false, padding: 12 }, title: 'perplexity (unsteered model)' },
     y: { field: 'accuracy', type: 'quantitative', title: 'accuracy' },
   };
-  return [{ kind: 'figure', figure: {
+  const blocks: Block[] = [{ kind: 'figure', figure: {
     id: 'sweep-front',
     title: 'Strength sweeps: accuracy against fluency',
     caption: `Each swept setting's accuracy (95 % bootstrap interval) against the perplexity of its texts; ringed: the chosen setting. ${rules.join(' ')}`,
@@ -70,4 +76,13 @@ export function sweepBlocks(runDir: string): Block[] {
       resolve: { scale: { x: 'independent' } },
     },
   } }];
+  if (perEmotion.length > 0) {
+    blocks.push({
+      kind: 'table', id: 'sweep-per-emotion', title: 'Settings chosen per emotion',
+      caption: 'What `evaluate --use-sweep` and `discover --tune` use for each target emotion, with its accuracy on that emotion in the sweep.',
+      columns: ['method', 'emotion', 'setting', 'accuracy', 'reaches target'],
+      rows: perEmotion,
+    });
+  }
+  return blocks;
 }
