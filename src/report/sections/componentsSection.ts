@@ -5,6 +5,7 @@
  */
 import type { Row } from '../figure.js';
 import type { Block, Section } from '../html.js';
+import { twinStatementNotes } from './twinNotes.js';
 import { isObject, loadJson, num, pick, unrecognised, type Json } from '../runFiles.js';
 import { heatmapSpec, lineSpec } from '../specs.js';
 
@@ -141,7 +142,7 @@ function validationBlocks(runDir: string): Block[] {
 function twinValidationBlocks(twin: unknown): Block[] {
   if (!isObject(twin)) return [];
   const blocks: Block[] = [];
-  if (Array.isArray(twin.statements)) for (const line of twin.statements) if (typeof line === 'string') blocks.push({ kind: 'note', text: `Random-weight twin: ${line}` });
+  blocks.push(...twinStatementNotes(twin.statements));
   if (Array.isArray(twin.comparison)) {
     const rows: Row[] = twin.comparison.filter(isObject).map((c) => ({
       emotion: typeof c.emotion === 'string' ? c.emotion : null, kind: typeof c.kind === 'string' ? c.kind : null, edit: typeof c.edit === 'string' ? c.edit : null,

@@ -5,6 +5,7 @@
  */
 import type { Row } from '../figure.js';
 import type { Block, Section } from '../html.js';
+import { twinStatementNotes } from './twinNotes.js';
 import { isMatrix, isNumberArray, isObject, loadJson, num, pick, unrecognised, type Json } from '../runFiles.js';
 import { heatmapSpec, lineSpec, scatterSpec } from '../specs.js';
 
@@ -144,8 +145,7 @@ export function directionsSections(runDir: string): Section[] {
     }
   }
   // The twin comparison's verdicts ("the model does NOT beat its random-weight twin …"), as written.
-  const statements = pick(report, 'twin', 'statements');
-  if (Array.isArray(statements)) for (const line of statements) if (typeof line === 'string') accuracyBlocks.push({ kind: 'note', text: `Random-weight twin: ${line}` });
+  accuracyBlocks.push(...twinStatementNotes(pick(report, 'twin', 'statements')));
   const siteFacet = { field: 'site', title: null, sort: sites.map(([site]) => site) };
   if (accuracy.length) {
     accuracyBlocks.push({ kind: 'figure', figure: {

@@ -6,6 +6,7 @@
  */
 import type { Row } from '../figure.js';
 import type { Block, Section } from '../html.js';
+import { twinStatementNotes } from './twinNotes.js';
 import { isObject, loadJson, num, pick, unrecognised, type Json } from '../runFiles.js';
 import { barSpec } from '../specs.js';
 import { sweepBlocks } from './sweepSection.js';
@@ -72,7 +73,7 @@ function evaluationBlocks(runDir: string): Block[] {
 function twinEvaluationBlocks(twin: unknown): Block[] {
   if (!isObject(twin)) return [];
   const blocks: Block[] = [];
-  if (Array.isArray(twin.statements)) for (const line of twin.statements) if (typeof line === 'string') blocks.push({ kind: 'note', text: `Random-weight twin: ${line}` });
+  blocks.push(...twinStatementNotes(twin.statements));
   const rows: Row[] = (Array.isArray(twin.arms) ? twin.arms : []).filter(isObject).map((a) => ({
     arm: typeof a.arm === 'string' ? a.arm : null,
     role: typeof a.role === 'string' ? a.role : null,
