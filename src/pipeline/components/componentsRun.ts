@@ -270,7 +270,7 @@ export async function runComponents(options: ComponentsRunOptions): Promise<Comp
       prompts ??= validationPrompts(manifest, store, samples);
       const validationOptions = { ks, seeds, lambda, layers, seed: manifest.seed, log };
       validation = runValidation(m, prompts, directions, readDiffVectors(run.path(DIFF_VECTORS_FILE)), { neurons: rankedNeurons(), heads: rankedHeads() }, validationOptions);
-      if (withTwin) twin = await validateTwin(run.path(TWIN_DIR), checkpointComponentWeights, prompts, validation, validationOptions, weightsMode);
+      if (withTwin) twin = await validateTwin(run.path(TWIN_DIR), checkpointComponentWeights, prompts, validation, validationOptions, weightsMode, filter?.accepted);
       writeJsonAtomic(run.path(VALIDATION_JSON), {
         format: 'emotion-circuits/validation@2',
         settings: { ks, seeds, lambda, samplesPerEmotion: samples, layers },

@@ -28,10 +28,13 @@ export interface TwinValidationReport {
   conditions: ConditionResult[];
 }
 
-/** Runs the twin's rankings and validation (with `weightsMode`, as the model's) and compares them with the model's `results`. */
+/**
+ * Runs the twin's rankings and validation (with `weightsMode` and the judge filter's `accepted` rows,
+ * as the model's) and compares them with the model's `results`.
+ */
 export async function validateTwin(
   twinDir: string, weightsOf: (checkpoint: Checkpoint) => ComponentWeights, prompts: ValidationPrompts, results: readonly ConditionResult[], options: ValidationOptions,
-  weightsMode: WeightsMode = 'stored',
+  weightsMode: WeightsMode = 'stored', accepted?: ReadonlySet<number>,
 ): Promise<TwinValidationReport> {
   const store = ActivationStore.open(path.join(twinDir, ACTIVATIONS_DIR));
   const directions = readDirections(path.join(twinDir, DIRECTIONS_FILE));
@@ -40,14 +43,14 @@ export async function validateTwin(
   let rankings;
   try {
     const weights = weightsOf(checkpoint);
-    rankings = { neurons: rankNeurons(store, directions, weights), heads: rankHeads(store, directions, weights) };
+    rankings = { neurons: rankNeurons(store, directions, weights, accepted), heads: rankHeads(store, directions, weights, accepted) };
   } finally {
     checkpoint.close();
   }
   const model = await LanguageModel.load(modelDir, { weights: weightsMode });
   let conditions: ConditionResult[];
   try {
-    conditions = runValidation(model, prompts, directions, computeDiffVectors(store), rankings, { ...options, log: (line) => options.log?.(`twin: ${line}`) });
+    conditions = runValidation(model, prompts, directions, computeDiffVectors(store, accepted), rankings, { ...options, log: (line) => options.log?.(`twin: ${line}`) });
   } finally {
     await model.dispose();
   }
