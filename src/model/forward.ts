@@ -34,6 +34,8 @@ export interface SequenceInput {
   readonly phase?: Phase;
   /** Prompt length, passed through to hooks (generation sets it). */
   readonly promptLength?: number;
+  /** What hooks see as `context.sequence` (default: this input's index; generation passes the prompt index). */
+  readonly sequence?: number;
 }
 
 export interface ForwardOptions {
@@ -117,7 +119,7 @@ export function forward(model: ModelRuntime, inputs: readonly SequenceInput[], o
     }
     cache.reserve(startPos + input.ids.length);
     const seq: SequenceRows = {
-      index,
+      index: input.sequence ?? index,
       rowStart: rows,
       tokens: input.ids.length,
       startPos,

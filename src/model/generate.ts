@@ -7,7 +7,7 @@
  * boundary when the signal is aborted: the sequences still running end with stop reason 'cancelled'
  * and keep the tokens they had.
  */
-import type { Hook, HookContext } from './hooks.js';
+import type { Hook } from './hooks.js';
 import { forward, type ModelRuntime, type SequenceInput } from './forward.js';
 import { KVCache } from './kvCache.js';
 import { applyRepetitionPenalty, banRepeatedNgrams, sampleToken, seededRandom } from './sampling.js';
@@ -56,23 +56,12 @@ interface SequenceState {
   stopReason: StopReason | null;
 }
 
-/**
- * Hooks whose context reports the prompt index instead of the row of the current forward batch
- * (which shifts as sequences finish).
- */
-function promptIndexedHooks(hooks: readonly Hook[], active: () => readonly number[]): Hook[] {
-  return hooks.map((hook) => ({
-    name: hook.name,
-    fn: (activation, context: HookContext) => hook.fn(activation, { ...context, sequence: active()[context.sequence] }),
-  }));
-}
-
 /** The step-by-step state of one generation call (shared by the sync and async drivers). */
 class GenerationLoop {
   private readonly states: SequenceState[];
   private readonly randoms: Array<() => number>;
   private readonly stopIds: Set<number>;
-  private readonly hooks: Hook[] | undefined;
+  private readonly hooks: readonly Hook[] | undefined;
   private active: number[];
   private prefilled = false;
   /** Logits of every step (one row per running sequence), reused: see ForwardOptions.logitsBuffer. */
@@ -96,7 +85,7 @@ class GenerationLoop {
     }));
     this.active = this.states.map((_, i) => i);
     this.logitsBuffer = new Float32Array(prompts.length * config.vocabSize);
-    this.hooks = options.hooks && options.hooks.length > 0 ? promptIndexedHooks(options.hooks, () => this.active) : undefined;
+    this.hooks = options.hooks && options.hooks.length > 0 ? options.hooks : undefined;
   }
 
   get done(): boolean {
@@ -120,8 +109,8 @@ class GenerationLoop {
     const inputs: SequenceInput[] = this.active.map((i) => {
       const state = states[i];
       return this.prefilled
-        ? { ids: [state.sequence[state.sequence.length - 1]], cache: state.cache, phase: 'decode' as const, promptLength: state.promptIds.length }
-        : { ids: state.promptIds, cache: state.cache, phase: 'prefill' as const, promptLength: state.promptIds.length };
+        ? { ids: [state.sequence[state.sequence.length - 1]], cache: state.cache, phase: 'decode' as const, promptLength: state.promptIds.length, sequence: i }
+        : { ids: state.promptIds, cache: state.cache, phase: 'prefill' as const, promptLength: state.promptIds.length, sequence: i };
     });
     const outputs = forward(this.model, inputs, { hooks: this.hooks, logits: 'last', logitsBuffer: this.logitsBuffer });
     this.prefilled = true;
