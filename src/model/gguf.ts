@@ -19,6 +19,7 @@
 import * as fs from 'node:fs';
 import { writeFileAtomic } from '../atomicFile.js';
 import { EmotionCircuitsError } from '../errors.js';
+import { decodeToF32 } from '../kernels/dtype.js';
 
 export const GGUF_MAGIC = 0x46554747; // "GGUF" read as a little-endian u32
 export const GGUF_VERSION = 3;
@@ -322,9 +323,7 @@ export function decodeGguf(bytes: Buffer, file = 'gguf'): GgufFile {
     if (width === 0) throw new GgufError(file, `${name}: ggml type ${ggmlType} is not supported (only F32 and F16)`);
     const start = dataStart + offset;
     if (start + count * width > bytes.length) throw new GgufError(file, `${name}: data [${start}, ${start + count * width}) runs past the end of the file (${bytes.length} bytes)`);
-    const data = new Float32Array(count);
-    if (width === 4) for (let i = 0; i < count; i++) data[i] = bytes.readFloatLE(start + 4 * i);
-    else for (let i = 0; i < count; i++) data[i] = halfToFloat(bytes.readUInt16LE(start + 2 * i));
+    const data = decodeToF32(bytes.subarray(start, start + count * width), width === 4 ? 'f32' : 'f16');
     return { name, shape, ggmlType, data };
   });
   return { version, alignment, metadata, tensors };
@@ -339,16 +338,6 @@ export function readGguf(file: string): GgufFile {
     throw new GgufError(file, `cannot read the file (${(error as Error).message})`);
   }
   return decodeGguf(bytes, file);
-}
-
-/** IEEE 754 half → float. */
-function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exponent = (h >> 10) & 0x1f;
-  const fraction = h & 0x3ff;
-  if (exponent === 0) return sign * 2 ** -14 * (fraction / 1024);
-  if (exponent === 0x1f) return fraction ? NaN : sign * Infinity;
-  return sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
 }
 
 /** A metadata string, or undefined when absent or not a string. */
