@@ -96,12 +96,9 @@ export function backward<F extends Floats>(model: GradModel<F>, tape: Tape<F>, r
   } else dLogits.fill(0);
   visit('logits', dLogits, V);
 
-  // lm_head: logits = headInput · W_headᵀ. With tied embeddings W_head is the embedding: accumulate.
-  if (grads) {
-    const dHead = w.get('dHead', V * d);
-    mm(dLogits, tape.headInput, dHead, V, d, headCount, 'tn'); // [V, d] = dLogitsᵀ · headInput
-    for (let i = 0; i < V * d; i++) grads.lmHead[i] += dHead[i];
-  }
+  // lm_head: logits = headInput · W_headᵀ. Nothing has written grads.lmHead yet (with tied
+  // embeddings it is the embedding's gradient, whose rows are added at the end), so write it directly.
+  if (grads) mm(dLogits, tape.headInput, grads.lmHead, V, d, headCount, 'tn'); // [V, d] = dLogitsᵀ · headInput
   const dNorm = w.get('dNorm', R * d); // gradient at a norm's output, then at its xhat
   if (headRows) {
     const dHeadInput = w.get('dHeadInput', headCount * d);
