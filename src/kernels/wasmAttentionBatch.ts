@@ -146,7 +146,14 @@ function runGroup(ctx: MatmulContext, items: readonly AttentionItem[]): void {
     // Last (longest, under the causal mask) row blocks first, so the short ones fill in at the end.
     for (let t0 = Math.floor((shape.tokens - 1) / blockRows) * blockRows; t0 >= 0; t0 -= blockRows) {
       for (let h = 0; h < heads; h++) {
-        words.set([place.q, place.k, place.v, place.z, shape.startPos, h, t0, Math.min(shape.tokens, t0 + blockRows)], entry);
+        words[entry] = place.q;
+        words[entry + 1] = place.k;
+        words[entry + 2] = place.v;
+        words[entry + 3] = place.z;
+        words[entry + 4] = shape.startPos;
+        words[entry + 5] = h;
+        words[entry + 6] = t0;
+        words[entry + 7] = Math.min(shape.tokens, t0 + blockRows);
         entry += ENTRY_WORDS;
       }
     }
