@@ -148,12 +148,10 @@ describe('control vectors from a TinyStories-656K run', { skip: SHARED_DIR ? fal
     const [imported] = model.generate([ids], { hooks: compileInterventions(interventions, model.config), maxNewTokens: 12 });
     const handHook = { name: 'blocks.1.hook_resid_post', fn: (t: { data: Float32Array }) => { for (let i = 0; i < t.data.length; i++) t.data[i] += 0.5 * got.data[i % d]; } };
     const [byHand] = model.generate([ids], { hooks: [handHook], maxNewTokens: 12 });
-    const [plain] = model.generate([ids], { maxNewTokens: 12 });
     assert.deepEqual(imported.ids, byHand.ids);
     const logitsSteered = model.run(ids, { hooks: compileInterventions(interventions, model.config) }).logits!.data;
     const logitsPlain = model.run(ids).logits!.data;
     assert.ok(logitsSteered.some((value, i) => Math.abs(value - logitsPlain[i]) > 1e-3), 'the vector changes the logits');
-    assert.ok(plain.ids.length > 0);
   });
 
   test('steer --vector applies a control vector on top of the arm: the same text as generating with the vector added by hand', async () => {

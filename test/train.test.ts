@@ -79,7 +79,10 @@ test('a run interrupted by Ctrl-C resumes bit for bit (2-thread WebAssembly kern
     assert.equal(first.interrupted, true);
     assert.equal(first.stepsDone, 6);
     assert.equal(first.modelDir, null);
-    const resumed = await train({ ...base, ...quiet, runDir });
+    // The resumed call runs only the steps after the checkpoint (a restart from 0 would end the same).
+    const ran: Array<[number, number]> = [];
+    const resumed = await train({ ...base, ...quiet, runDir, onProgress: (p) => ran.push([p.step, p.resumedAt]) });
+    assert.deepEqual(ran, [[7, 6], [8, 6], [9, 6], [10, 6]]);
     assert.equal(resumed.finished, true);
     assert.equal(resumed.stepsDone, 10);
     assert.ok(Buffer.from(resumed.params.buffer).equals(Buffer.from(straight.params.buffer)), 'identical parameter bytes');

@@ -85,14 +85,19 @@ for (const simd of ['plain', 'relaxed'] as const) {
       });
 
       test('backendMatmul routes f32 to the kernels, float64 to TypeScript', () => {
-        const mm = backendMatmul(backend);
+        let kernelCalls = 0;
+        const spy = Object.create(backend) as typeof backend;
+        spy.matmul = (...args: Parameters<typeof backend.matmul>) => (kernelCalls++, backend.matmul(...args));
+        const mm = backendMatmul(spy);
         const a = Float64Array.of(1, 2, 3, 4);
         const out = new Float64Array(4);
         mm(a, a, out, 2, 2, 2, 'nn'); // [[1,2],[3,4]]² = [[7,10],[15,22]]
         assert.deepEqual([...out], [7, 10, 15, 22]);
+        assert.equal(kernelCalls, 0, 'float64 stays in TypeScript');
         const out32 = new Float32Array(4);
         mm(Float32Array.from(a), Float32Array.from(a), out32, 2, 2, 2, 'tn'); // Aᵀ·A = [[10,14],[14,20]]
         assert.deepEqual([...out32], [10, 14, 14, 20]);
+        assert.equal(kernelCalls, 1, 'f32 goes to the kernels');
       });
     });
   }

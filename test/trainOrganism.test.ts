@@ -34,6 +34,7 @@ test('trainOrganism: corpus → tokenizer → training → an HF folder the engi
   assert.match(card, /Seed 5; 3 AdamW steps of 4/);
   assert.equal(fs.readFileSync(path.join(out, 'training', 'loss.jsonl'), 'utf8').trim().split('\n').length, 3);
   assert.ok(Number.isFinite(s.firstLoss) && Number.isFinite(s.finalLoss));
+  assert.notEqual(s.finalLoss, s.firstLoss, 'the optimizer changed the weights');
   for (const loss of Object.values(s.evalLoss)) assert.ok(Number.isFinite(loss.loss) && loss.tokens > 0);
   // Untrained, the reply loss is about ln(V); the engine's loss on the exported bf16 weights agrees with the trainer's.
   assert.ok(Math.abs(s.evalLoss.train.loss - Math.log(400)) < 1, `${s.evalLoss.train.loss}`);
@@ -57,7 +58,9 @@ test('trainOrganism: corpus → tokenizer → training → an HF folder the engi
     await model.dispose();
   }
   // A second run on the same folder finds the finished checkpoint and does no new step.
-  const again = await trainOrganism(options);
+  const steps: number[] = [];
+  const again = await trainOrganism({ ...options, onProgress: (p) => steps.push(p.step) });
+  assert.deepEqual(steps, []);
   assert.equal(again.summary?.finalLoss, s.finalLoss);
   assert.equal(fs.readFileSync(path.join(out, 'training', 'loss.jsonl'), 'utf8').trim().split('\n').length, 3);
 });
