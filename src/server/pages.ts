@@ -4,11 +4,8 @@
  * comes from disk is escaped.
  */
 import { EMOTIONS } from '../emotions.js';
+import { escapeHtml } from '../report/html.js';
 import { METHODS } from './playgroundArms.js';
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
 
 /** A URL path segment for a run or file name. */
 export function segment(name: string): string {
