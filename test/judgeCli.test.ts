@@ -49,4 +49,7 @@ test('judge --judge openai asks the endpoint from the environment; usage errors 
   assert.match(missing.stderr, /EMOTION_CIRCUITS_JUDGE_URL/);
   assert.equal((await cli(['judge', '--text', 'x', '--emotion', 'joy'])).status, 2);
   assert.equal((await cli(['judge', '--emotion', 'anger'])).status, 2);
+  const badJudge = await cli(['judge', '--text', 'x', '--emotion', 'fear', '--judge', 'gpt']);
+  assert.equal(badJudge.status, 2);
+  assert.match(badJudge.stderr, /judge: --judge expects one of builtin, openai, got "gpt"/);
 });

@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from '../errors.js';
+import { JUDGE_KINDS, type JudgeKind } from '../judge/createJudge.js';
 import { isModelId, resolveModel } from '../model/hub.js';
 import { defaultModelDir } from '../organism/defaultModel.js';
 import { WEIGHTS_MODES, type WeightsMode } from '../model/weights.js';
@@ -108,3 +109,9 @@ export function parseOptionalWeights(command: string, value: string | undefined)
 /** The usage line of a run stage's `--weights`. */
 export const RUN_WEIGHTS_USAGE = `  --weights stored|int8: the weights the model runs with in this stage (default: the run's, set by
   \`directions\`/\`discover\` and recorded in manifest.json); a changed mode re-runs the stage.`;
+
+/** A `--judge` / `--judge-filter` value: one of JUDGE_KINDS, else a usage error naming the flag. */
+export function parseJudgeKind(command: string, flag: string, value: string): JudgeKind {
+  if (!(JUDGE_KINDS as readonly string[]).includes(value)) throw new UsageError(`${command}: --${flag} expects one of ${JUDGE_KINDS.join(', ')}, got ${JSON.stringify(value)}`);
+  return value as JudgeKind;
+}

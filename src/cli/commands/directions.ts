@@ -4,9 +4,9 @@
  * manifest.json, activations/, directions.safetensors, consistency.json.
  */
 import { UsageError } from '../../errors.js';
-import { createJudge, JUDGE_KINDS, type JudgeKind } from '../../judge/createJudge.js';
+import { createJudge } from '../../judge/createJudge.js';
 import { acceptedSharesText, runDirections } from '../../pipeline/directions/directionsRun.js';
-import { WEIGHTS_FLAG, parseFlags, parseInteger, parseWeights, resolveModelSpec, twinFlag } from '../args.js';
+import { WEIGHTS_FLAG, parseFlags, parseInteger, parseWeights, resolveModelSpec, twinFlag, parseJudgeKind } from '../args.js';
 import { progressReporter } from '../progress.js';
 
 export const DIRECTIONS_USAGE = `emotion-circuits directions --model DIR --dataset sev|FILE --out RUN_DIR [--limit N] [--seed S] [--batch B] [--chunk C] [--permutations K] [--twin|--no-twin] [--judge-filter builtin|openai [--judge-filter-max-new-tokens N]] [--weights stored|int8] [--quiet]
@@ -83,6 +83,5 @@ export async function runDirectionsCommand(argv: string[]): Promise<void> {
 /** The judge of `--judge-filter KIND`, or undefined when the flag is absent. */
 export function judgeFilterFlag(command: string, kind: string | undefined) {
   if (kind === undefined) return undefined;
-  if (!(JUDGE_KINDS as readonly string[]).includes(kind)) throw new UsageError(`${command}: --judge-filter must be one of ${JUDGE_KINDS.join(', ')}, got ${JSON.stringify(kind)}`);
-  return createJudge(kind as JudgeKind);
+  return createJudge(parseJudgeKind(command, 'judge-filter', kind));
 }

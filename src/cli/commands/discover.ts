@@ -3,7 +3,7 @@
  * from activation collection to the evaluation of the control arms, skipping finished stages.
  */
 import { join } from 'node:path';
-import { createJudge, JUDGE_KINDS, type JudgeKind } from '../../judge/createJudge.js';
+import { createJudge } from '../../judge/createJudge.js';
 import { UsageError } from '../../errors.js';
 import { modelFolderName } from '../../model/hub.js';
 import { runDiscover } from '../../pipeline/discover/discover.js';
@@ -11,7 +11,7 @@ import { accuracyTable } from '../../pipeline/evaluation/summary.js';
 import { twinEvaluationText } from '../../pipeline/evaluation/evaluationTwin.js';
 import { writeReport } from '../../report/report.js';
 import { DEFAULT_MODEL_TUNING, defaultModelDataset } from '../../organism/defaultModel.js';
-import { WEIGHTS_FLAG, parseFlags, parseInteger, parseWeights, resolveModelChoice, twinFlag } from '../args.js';
+import { WEIGHTS_FLAG, parseFlags, parseInteger, parseWeights, resolveModelChoice, twinFlag, parseJudgeKind } from '../args.js';
 import { ARM_FLAGS, ARM_FLAGS_USAGE, armFromFlags, decodingFlags, parseArmMethods } from '../armFlags.js';
 import { CIRCUIT_FLAG_USAGE, parseCircuitFlag } from '../circuitFlags.js';
 import { progressReporter } from '../progress.js';
@@ -88,7 +88,7 @@ async function discover(command: 'discover' | 'start', argv: string[]): Promise<
   const dataset = values.dataset ?? (source === 'default' ? defaultModelDataset() : 'sev');
   if (command === 'discover' && !values.out) throw new UsageError(`discover: --out RUN_DIR is required\n${DISCOVER_USAGE}`);
   const out = values.out ?? join('runs', modelFolderName(modelDir));
-  if (!(JUDGE_KINDS as readonly string[]).includes(values.judge)) throw new UsageError(`${command}: --judge must be one of ${JUDGE_KINDS.join(', ')}`);
+  const judgeKind = parseJudgeKind(command, 'judge', values.judge);
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
   log(`emotion-circuits ${command}: model ${modelDir} → run folder ${out}`);
   const ks = values.ks?.split(',').map((k) => Number(k));
@@ -100,7 +100,7 @@ async function discover(command: 'discover' | 'start', argv: string[]): Promise<
     twin,
     judgeFilter: judgeFilterFlag(command, values['judge-filter']),
     weights: parseWeights(command, values.weights),
-    judge: createJudge(values.judge as JudgeKind),
+    judge: createJudge(judgeKind),
     circuits: parseCircuitFlag(command, values.circuit),
     tune: tuneFlag(command, values.tune, values['no-tune'], source === 'default'),
     // On the embedded organism, a lighter validation (k ≤ 8, 2 random draws, 12 held-out prompts per

@@ -1,12 +1,12 @@
 /** `emotion-circuits evaluate` and `emotion-circuits sweep`: the control arms judged on the test split. */
-import { createJudge, JUDGE_KINDS, type JudgeKind } from '../../judge/createJudge.js';
+import { createJudge } from '../../judge/createJudge.js';
 import { EmotionCircuitsError, UsageError } from '../../errors.js';
 import type { EvaluationReport } from '../../pipeline/evaluation/evaluationRun.js';
 import { twinEvaluationText } from '../../pipeline/evaluation/evaluationTwin.js';
 import { runEvaluationWithTwin } from '../../pipeline/twin/twinEvaluation.js';
 import { accuracyTable } from '../../pipeline/evaluation/summary.js';
 import { applySweepChoice, readSweep, runSweep, SWEEP_METHODS, type SweepMethod, type SweepSetting } from '../../pipeline/evaluation/sweep.js';
-import { RUN_WEIGHTS_USAGE, WEIGHTS_FLAG, parseFlags, parseInteger, parseOptionalWeights } from '../args.js';
+import { RUN_WEIGHTS_USAGE, WEIGHTS_FLAG, parseFlags, parseInteger, parseOptionalWeights, parseJudgeKind } from '../args.js';
 import { ARM_FLAGS, ARM_FLAGS_USAGE, armFromFlags, decodingFlags, parseArmMethods, parseBand } from '../armFlags.js';
 
 export const EVALUATE_USAGE = `emotion-circuits evaluate --run RUN_DIR [--judge builtin|openai] [--arms …] [--limit N] [--use-sweep] [--no-twin]
@@ -48,11 +48,6 @@ const COMMON_FLAGS = {
   ...WEIGHTS_FLAG,
 } as const;
 
-function judgeKind(command: string, value: string): JudgeKind {
-  if (!(JUDGE_KINDS as readonly string[]).includes(value)) throw new UsageError(`${command}: --judge must be one of ${JUDGE_KINDS.join(', ')}, got ${JSON.stringify(value)}`);
-  return value as JudgeKind;
-}
-
 function numberList(command: string, name: string, value: string | undefined): number[] | undefined {
   if (value === undefined) return undefined;
   return value.split(',').map((part) => {
@@ -84,7 +79,7 @@ function progressLine(label: string): (done: number, total: number) => void {
 function commonOptions(command: 'evaluate' | 'sweep', values: { judge: string; limit?: string; batch?: string; quiet: boolean; 'max-new-tokens'?: string; 'min-new-tokens'?: string; weights?: string }) {
   return {
     weights: parseOptionalWeights(command, values.weights),
-    judge: createJudge(judgeKind(command, values.judge)),
+    judge: createJudge(parseJudgeKind(command, 'judge', values.judge)),
     limit: parseInteger(command, 'limit', values.limit),
     decoding: decodingFlags(command, values),
     batchSize: parseInteger(command, 'batch', values.batch),

@@ -1,8 +1,8 @@
 /** `emotion-circuits judge`: judges one text against a target emotion and prints label, scores and match. */
 import { EMOTIONS, isEmotion } from '../../emotions.js';
 import { EmotionCircuitsError, UsageError } from '../../errors.js';
-import { createJudge, JUDGE_KINDS, type JudgeKind } from '../../judge/createJudge.js';
-import { parseFlags } from '../args.js';
+import { createJudge } from '../../judge/createJudge.js';
+import { parseFlags, parseJudgeKind } from '../args.js';
 
 export const JUDGE_USAGE = `emotion-circuits judge --text "…" --emotion ${EMOTIONS.join('|')} [--judge builtin|openai] [--json]
   Does the text's style express the emotion? The built-in judge (default) is offline; --judge openai asks an
@@ -23,8 +23,7 @@ export async function runJudgeCommand(argv: string[]): Promise<void> {
   if (values.emotion === undefined || !isEmotion(values.emotion)) {
     throw new UsageError(`judge: --emotion expects one of ${EMOTIONS.join(', ')}, got ${JSON.stringify(values.emotion ?? '')}`);
   }
-  if (!(JUDGE_KINDS as readonly string[]).includes(values.judge)) throw new UsageError(`judge: --judge expects ${JUDGE_KINDS.join(' or ')}, got ${JSON.stringify(values.judge)}`);
-  const judge = createJudge(values.judge as JudgeKind);
+  const judge = createJudge(parseJudgeKind('judge', 'judge', values.judge));
   const [verdict] = await judge.judge([{ text: values.text, target: values.emotion }]);
   // The six scores and neutral share one sum of 1, so neutral is what the six leave.
   const scores = verdict.scores ? { ...verdict.scores, neutral: 1 - EMOTIONS.reduce((sum, e) => sum + verdict.scores![e], 0) } : null;
