@@ -12,8 +12,8 @@ import type { Block, Section } from '../html.js';
 import { isMatrix, isNumberArray, isObject, loadJson, num, pick, unrecognised, type Json } from '../runFiles.js';
 import { barSpec } from '../specs.js';
 
-export const SUBLAYERS_JSON = 'sublayers.json';
-export const CIRCUITS_FOLDER = 'circuits';
+import { CIRCUITS_DIR as CIRCUITS_FOLDER } from '../../pipeline/circuits/circuit.js';
+import { SUBLAYERS_FILE as SUBLAYERS_JSON } from '../../pipeline/sublayers/sublayersRun.js';
 /** Unit indices written beside a node before "…". */
 const UNITS_LISTED = 5;
 

@@ -9,9 +9,7 @@ import { twinStatementNotes } from './twinNotes.js';
 import { isObject, loadJson, num, pick, unrecognised, type Json } from '../runFiles.js';
 import { heatmapSpec, lineSpec } from '../specs.js';
 
-export const NEURONS_JSON = 'neurons.json';
-export const HEADS_JSON = 'heads.json';
-export const VALIDATION_JSON = 'validation.json';
+import { HEADS_JSON, NEURONS_JSON, VALIDATION_JSON } from '../../pipeline/components/componentsRun.js';
 /** Neurons listed per layer and emotion in the page (the file may hold more). */
 export const NEURONS_SHOWN = 10;
 

@@ -9,7 +9,7 @@ import { twinStatementNotes } from './twinNotes.js';
 import { isMatrix, isNumberArray, isObject, loadJson, num, pick, unrecognised, type Json } from '../runFiles.js';
 import { heatmapSpec, lineSpec, scatterSpec } from '../specs.js';
 
-export const CONSISTENCY_JSON = 'consistency.json';
+import { CONSISTENCY_FILE as CONSISTENCY_JSON } from '../../pipeline/directions/consistency.js';
 const SITE_TITLE: Record<string, string> = { attn: 'attention site (resid_mid)', mlp: 'MLP site (resid_post)' };
 
 /** Facet columns for L layers: about square, at most 6. */

@@ -11,8 +11,7 @@ import { isObject, loadJson, num, pick, unrecognised, type Json } from '../runFi
 import { barSpec } from '../specs.js';
 import { sweepBlocks } from './sweepSection.js';
 
-export const EVALUATION_JSON = 'evaluation.json';
-export const GENERATIONS_JSONL = 'generations.jsonl';
+import { EVALUATION_FILE as EVALUATION_JSON, GENERATIONS_FILE as GENERATIONS_JSONL } from '../../pipeline/evaluation/evaluationRun.js';
 /** Example prompts shown per emotion. */
 export const EXAMPLES_PER_EMOTION = 2;
 

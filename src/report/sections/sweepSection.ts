@@ -7,7 +7,7 @@ import type { Row } from '../figure.js';
 import type { Block } from '../html.js';
 import { isObject, loadJson, num, pick, unrecognised, type Json } from '../runFiles.js';
 
-export const SWEEP_JSON = 'sweep.json';
+import { SWEEP_FILE as SWEEP_JSON } from '../../pipeline/evaluation/sweep.js';
 
 function settingText(setting: unknown): string {
   if (!isObject(setting)) return '';
