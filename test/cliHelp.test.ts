@@ -1,18 +1,13 @@
 /** CLI conventions every command follows: --help with examples, exit codes 0 / 1 / 2, and errors that say what to do next. */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { cli, CLI } from './helpers/cli.js';
 
-const CLI = join(process.cwd(), 'dist', 'src', 'cli', 'main.js');
 
-function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const { EMOTION_CIRCUITS_MODEL: _, ...env } = process.env;
-  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
 
 test('every command has --help with examples (exit 0), and the overview documents the exit codes', () => {
   const overview = cli(['--help']);

@@ -5,7 +5,6 @@
  * SEV keeps it fast.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -13,14 +12,9 @@ import { after, before, describe, test } from 'node:test';
 import { EMOTIONS } from '../src/emotions.js';
 import { SHARED_DIR, SHARED_SKIP_MESSAGE, sharedPath } from './helpers/shared.js';
 import { writeSmallSev } from './helpers/smallSev.js';
+import { cli } from './helpers/cli.js';
 
-const CLI = path.join(process.cwd(), 'dist', 'src', 'cli', 'main.js');
 
-function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const { EMOTION_CIRCUITS_MODEL: _, ...env } = process.env;
-  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
 
 describe('discover on TinyStories-656K', { skip: SHARED_DIR ? false : SHARED_SKIP_MESSAGE }, () => {
   let dir: string;

@@ -6,7 +6,6 @@
  * directions and component comparisons carry overlap verdicts; a second run skips every stage.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -16,15 +15,10 @@ import type { EvaluationReport } from '../src/pipeline/evaluation/evaluationRun.
 import type { GenerationRecord } from '../src/pipeline/evaluation/records.js';
 import { SHARED_DIR, SHARED_SKIP_MESSAGE, sharedPath } from './helpers/shared.js';
 import { writeSmallSev } from './helpers/smallSev.js';
+import { cli } from './helpers/cli.js';
 
-const CLI = path.join(process.cwd(), 'dist', 'src', 'cli', 'main.js');
 const CIRCUIT = 'circuit(lambda=circuit)';
 
-function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const { EMOTION_CIRCUITS_MODEL: _, ...env } = process.env;
-  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
 
 const readJson = <T>(file: string): T => JSON.parse(fs.readFileSync(file, 'utf8')) as T;
 const readRecords = (file: string): GenerationRecord[] => fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as GenerationRecord);

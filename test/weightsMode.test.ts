@@ -5,7 +5,6 @@
  * activations differ slightly from the stored weights').
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -25,9 +24,9 @@ import { requireStoredWeights, runWeights, stageWeights, weightsHashPart, weight
 import { renderReport } from '../src/report/report.js';
 import { runSublayers } from '../src/pipeline/sublayers/sublayersRun.js';
 import { SHARED_DIR, SHARED_SKIP_MESSAGE, sharedPath } from './helpers/shared.js';
+import { cli, type CliResult } from './helpers/cli.js';
 
-const CLI = path.join(process.cwd(), 'dist', 'src', 'cli', 'main.js');
-const run = (args: string[]): { status: number | null; stdout: string; stderr: string } => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+const run = (args: string[]): CliResult => cli(args);
 
 test('the run weights mode: recorded mode or stored; a stage flag overrides it and says so; hashes keep stored runs valid', () => {
   const model = { dir: 'm', files: {} };
