@@ -1,7 +1,6 @@
 /** The command line, run as a child process the way a user runs it. */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -12,14 +11,9 @@ import { SafetensorsReader } from '../src/model/safetensors.js';
 import { compare } from './helpers/compare.js';
 import { SHARED_DIR, SHARED_SKIP_MESSAGE, sharedPath } from './helpers/shared.js';
 import { writeSmallSev } from './helpers/smallSev.js';
+import { cli } from './helpers/cli.js';
 
-const CLI = join(process.cwd(), 'dist', 'src', 'cli', 'main.js');
 
-function cli(args: string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
-  const { EMOTION_CIRCUITS_MODEL: _, ...rest } = process.env;
-  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...rest, ...env } });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
 
 test('without --model the CLI uses the embedded organism, and says plainly what it needs when there is none', () => {
   assert.deepEqual(chooseModelSpec('start', 'a', 'b', 'c'), { spec: 'a', source: 'flag' });
@@ -108,4 +102,16 @@ describe('trace and generate on TinyStories-656K', { skip: SHARED_DIR ? false : 
     assert.equal(both.status, 2, both.stderr);
     assert.match(both.stderr, /--twin and --no-twin exclude each other/);
   });
+});
+
+test('discover/start: a malformed --ks is a usage error before any stage runs', () => {
+  const out = mkdtempSync(join(tmpdir(), 'ec-ks-'));
+  try {
+    const result = cli(['start', '--out', out, '--ks', '1,a']);
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /start: --ks expects comma-separated non-negative integers, got "1,a"/);
+    assert.deepEqual(readdirSync(out), []);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
 });

@@ -11,7 +11,7 @@ import { accuracyTable } from '../../pipeline/evaluation/summary.js';
 import { twinEvaluationText } from '../../pipeline/evaluation/evaluationTwin.js';
 import { writeReport } from '../../report/report.js';
 import { DEFAULT_MODEL_TUNING, defaultModelDataset } from '../../organism/defaultModel.js';
-import { WEIGHTS_FLAG, parseFlags, parseInteger, parseWeights, resolveModelChoice, twinFlag, parseJudgeKind } from '../args.js';
+import { WEIGHTS_FLAG, parseFlags, parseInteger, parseWeights, resolveModelChoice, twinFlag, parseJudgeKind, parseIntegerList } from '../args.js';
 import { ARM_FLAGS, ARM_FLAGS_USAGE, armFromFlags, decodingFlags, parseArmMethods } from '../armFlags.js';
 import { CIRCUIT_FLAG_USAGE, parseCircuitFlag } from '../circuitFlags.js';
 import { progressReporter } from '../progress.js';
@@ -91,7 +91,7 @@ async function discover(command: 'discover' | 'start', argv: string[]): Promise<
   const judgeKind = parseJudgeKind(command, 'judge', values.judge);
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
   log(`emotion-circuits ${command}: model ${modelDir} → run folder ${out}`);
-  const ks = values.ks?.split(',').map((k) => Number(k));
+  const ks = parseIntegerList(command, 'ks', values.ks);
   const result = await runDiscover({
     model: modelDir,
     out,
