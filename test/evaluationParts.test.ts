@@ -120,6 +120,7 @@ describe('perplexity under the unsteered model', { skip: SHARED_DIR ? false : SH
       { promptIds: model.encode('Tom was sad '), ids: model.encode('and he cried.', false) },
       { promptIds: model.encode('Once upon a time'), ids: model.encode(' there was a cat.', false) },
       { promptIds: model.encode('Hi'), ids: [] },
+      { promptIds: model.encode('Tom').slice(0, 1), ids: model.encode(' ran home.', false) }, // a one-token prompt: no cached context
     ];
     const V = model.config.vocabSize;
     const expected = texts.map(({ promptIds, ids }) => {

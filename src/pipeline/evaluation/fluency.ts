@@ -6,6 +6,7 @@
  */
 import type { ModelRuntime } from '../../model/forward.js';
 import { forward } from '../../model/forward.js';
+import { KVCache } from '../../model/kvCache.js';
 
 /** Lower-cased words: runs of letters and digits, with inner apostrophes ("don't"). */
 export function words(text: string): string[] {
@@ -44,18 +45,21 @@ export interface TextLikelihood {
 }
 
 /**
- * Σ −log p(token | prefix) over the new tokens of each (prompt, ids) pair. Sequences are batched so
- * that at most `maxLogitFloats` logits are held at once.
+ * Σ −log p(token | prefix) over the new tokens of each (prompt, ids) pair. The prompt (but its last
+ * token) goes through a KV cache without logits; only the N rows that predict the new tokens get
+ * logits. Sequences are batched so that at most `maxLogitFloats` logits are held at once.
  */
 export function textLikelihoods(model: ModelRuntime, texts: ReadonlyArray<{ promptIds: readonly number[]; ids: readonly number[] }>, maxLogitFloats = 1 << 26): TextLikelihood[] {
-  const V = model.config.vocabSize;
+  const { config } = model;
+  const V = config.vocabSize;
+  const kvWidth = config.numKvHeads * config.headDim;
   const results: TextLikelihood[] = new Array(texts.length);
   let start = 0;
   while (start < texts.length) {
     let end = start;
     let rows = 0;
-    while (end < texts.length && (end === start || (rows + texts[end].promptIds.length + texts[end].ids.length) * V <= maxLogitFloats)) {
-      rows += texts[end].promptIds.length + texts[end].ids.length;
+    while (end < texts.length && (end === start || (rows + texts[end].ids.length) * V <= maxLogitFloats)) {
+      rows += texts[end].ids.length;
       end++;
     }
     const pending: number[] = [];
@@ -63,22 +67,26 @@ export function textLikelihoods(model: ModelRuntime, texts: ReadonlyArray<{ prom
       if (texts[i].ids.length === 0) results[i] = { nll: 0, tokens: 0 };
       else pending.push(i);
     }
-    const outputs = pending.length > 0 ? forward(model, pending.map((i) => ({ ids: [...texts[i].promptIds, ...texts[i].ids] })), { logits: 'all' }) : [];
+    const caches = pending.map((i) => new KVCache(config.numLayers, kvWidth, texts[i].promptIds.length + texts[i].ids.length));
+    const withContext = pending.map((i, k) => k).filter((k) => texts[pending[k]].promptIds.length > 1);
+    if (withContext.length > 0) forward(model, withContext.map((k) => ({ ids: texts[pending[k]].promptIds.slice(0, -1), cache: caches[k] })), { logits: 'none' });
+    // Row j of each output predicts ids[j]: the inputs are the last prompt token and ids[0 … N−2].
+    const outputs = pending.length > 0
+      ? forward(model, pending.map((i, k) => ({ ids: [texts[i].promptIds[texts[i].promptIds.length - 1], ...texts[i].ids.slice(0, -1)], cache: caches[k] })), { logits: 'all' })
+      : [];
     outputs.forEach((output, k) => {
       const i = pending[k];
-      const t = texts[i];
-      const logits = output.logits!.data; // [P + N, V]
-      const P = t.promptIds.length;
+      const logits = output.logits!.data; // [N, V]
       let nll = 0;
-      t.ids.forEach((id, j) => {
-        const row = (P - 1 + j) * V;
+      texts[i].ids.forEach((id, j) => {
+        const row = j * V;
         let max = -Infinity;
         for (let v = 0; v < V; v++) if (logits[row + v] > max) max = logits[row + v];
         let sum = 0;
         for (let v = 0; v < V; v++) sum += Math.exp(logits[row + v] - max);
         nll += max + Math.log(sum) - logits[row + id];
       });
-      results[i] = { nll, tokens: t.ids.length };
+      results[i] = { nll, tokens: texts[i].ids.length };
     });
     start = end;
   }
