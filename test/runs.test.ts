@@ -10,7 +10,7 @@ import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import { writeJsonAtomic } from '../src/pipeline/run/atomicWrite.js';
 import { listRuns } from '../src/pipeline/run/runList.js';
-import { RunFolder, type Manifest } from '../src/pipeline/run/runStore.js';
+import { RunFolder, type Manifest, type StageRecord } from '../src/pipeline/run/runStore.js';
 
 const header = { tool: { name: 't', version: '0' }, model: { dir: 'models/m1', files: {} }, dataset: { spec: 'sev', hash: 'h', train: 3, test: 2 }, settings: {}, seed: 7 };
 const MIB = 2 ** 20;
@@ -108,6 +108,113 @@ test('listRuns finds run folders, orders stages by completion, and reports unrea
     const text = execFileSync(process.execPath, [cli, 'runs', '--runs', root], { encoding: 'utf8' });
     assert.match(text, new RegExp(`${path.join(root, 'a').replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')}  model tiny  dataset sev \\(3 train / 2 test scenarios\\)  seed 7`));
     assert.match(text, /^ {2}first +\d+\.\d\d s +\d+ MiB peak RSS/m);
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
+
+/** Writes `dir/manifest.json` with the test header, `modelDir` and `stages` (creating `dir`). */
+function writeManifest(dir: string, modelDir: string, stages: Record<string, StageRecord>): void {
+  fs.mkdirSync(dir, { recursive: true });
+  const manifest: Manifest = { ...header, model: { dir: modelDir, files: {} }, stages };
+  fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(manifest));
+}
+
+/** A run as `directions` and `openTwinRun` leave it: the run's records, and RUN/twin with its own manifest. */
+function writeRunWithTwin(runDir: string): void {
+  writeManifest(runDir, 'models/tiny', {
+    directions: { inputsHash: 'd', outputs: [], completedAt: '2026-01-01T00:00:01.000Z', wallMs: 2500, peakRssBytes: 100 * MIB, peakRssSource: 'vmhwm' },
+    'twin.directions': { inputsHash: 't', outputs: [], completedAt: '2026-01-01T00:00:02.000Z' },
+  });
+  writeManifest(path.join(runDir, 'twin'), path.join(runDir, 'twin', 'model'), {
+    directions: { inputsHash: 't', outputs: [], completedAt: '2026-01-01T00:00:02.000Z' },
+    components: { inputsHash: 'c', outputs: [], completedAt: '2026-01-01T00:00:03.000Z', wallMs: 65_000, peakRssBytes: 50 * MIB, peakRssSource: 'sampled' },
+  });
+}
+
+/** `emotion-circuits runs ARGS` run in `cwd` (so the listed folders are relative, as a user types them). */
+function runsCommand(cwd: string, args: string[]): string {
+  const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+  return execFileSync(process.execPath, [cli, 'runs', ...args], { encoding: 'utf8', cwd });
+}
+
+/** The summary of the run written by writeRunWithTwin at `dir`, its twin nested. */
+function expectedRunWithTwin(dir: string): unknown {
+  return {
+    dir, name: path.basename(dir), model: 'tiny', dataset: 'sev', train: 3, test: 2, seed: 7, tool: 't 0',
+    stages: [
+      { name: 'directions', completedAt: '2026-01-01T00:00:01.000Z', wallMs: 2500, peakRssBytes: 104857600, peakRssSource: 'vmhwm' },
+      { name: 'twin.directions', completedAt: '2026-01-01T00:00:02.000Z' },
+    ],
+    updatedAt: '2026-01-01T00:00:02.000Z',
+    twin: {
+      dir: `${dir}/twin`, name: 'twin', model: 'model', dataset: 'sev', train: 3, test: 2, seed: 7, tool: 't 0',
+      stages: [
+        { name: 'directions', completedAt: '2026-01-01T00:00:02.000Z' },
+        { name: 'components', completedAt: '2026-01-01T00:00:03.000Z', wallMs: 65000, peakRssBytes: 52428800, peakRssSource: 'sampled' },
+      ],
+      updatedAt: '2026-01-01T00:00:03.000Z',
+    },
+  };
+}
+
+test('runs pointed at one run folder shows its twin inside it, not as a second run', () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ec-runs-'));
+  try {
+    writeRunWithTwin(path.join(root, 'ts'));
+    assert.deepEqual(JSON.parse(runsCommand(root, ['--runs', 'ts', '--json'])), [expectedRunWithTwin('ts')]);
+    assert.deepEqual(listRuns(path.join(root, 'ts')).map((r) => [r.name, r.twin?.name, r.twin?.dir]), [['ts', 'twin', path.join(root, 'ts', 'twin')]]);
+    assert.equal(runsCommand(root, ['--runs', 'ts']), [
+      'ts  model tiny  dataset sev (3 train / 2 test scenarios)  seed 7  t 0',
+      '  directions             2.50 s  100 MiB peak RSS            2026-01-01T00:00:01.000Z',
+      '  twin.directions             –                              2026-01-01T00:00:02.000Z',
+      '  twin ts/twin  random-weight twin',
+      '    directions             –                              2026-01-01T00:00:02.000Z',
+      '    components     1 min 5 s  50 MiB peak RSS (sampled)   2026-01-01T00:00:03.000Z',
+      '',
+    ].join('\n'));
+    // Pointed at the twin itself, the twin is the one run listed.
+    assert.deepEqual(JSON.parse(runsCommand(root, ['--runs', 'ts/twin', '--json'])).map((r: { dir: string; twin?: unknown }) => [r.dir, r.twin]), [['ts/twin', undefined]]);
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('runs over a folder of runs nests each twin in its run; a run named twin there is a run', () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ec-runs-'));
+  try {
+    writeRunWithTwin(path.join(root, 'all', 'a'));
+    writeManifest(path.join(root, 'all', 'b'), 'models/big', {});
+    fs.mkdirSync(path.join(root, 'all', 'b', 'twin', 'model'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'all', 'b', 'twin', 'manifest.json'), '{ nope');
+    writeManifest(path.join(root, 'all', 'twin'), 'models/named-twin', {});
+    fs.mkdirSync(path.join(root, 'all', 'c', 'twin'), { recursive: true }); // neither c nor its twin is a run folder
+
+    const json = JSON.parse(runsCommand(root, ['--runs', 'all', '--json'])) as Array<{ twin?: { error?: string } }>;
+    const brokenTwinError = json[1].twin?.error ?? '';
+    assert.match(brokenTwinError, /^cannot read manifest\.json: /);
+    const emptyRun = (dir: string, model: string): unknown => ({ dir, name: path.basename(dir), model, dataset: 'sev', train: 3, test: 2, seed: 7, tool: 't 0', stages: [], updatedAt: '' });
+    assert.deepEqual(json, [
+      expectedRunWithTwin('all/a'),
+      { ...(emptyRun('all/b', 'big') as object), twin: { dir: 'all/b/twin', name: 'twin', error: brokenTwinError, model: '', dataset: '', train: 0, test: 0, seed: null, tool: '', stages: [], updatedAt: '' } },
+      emptyRun('all/twin', 'named-twin'),
+    ]);
+    assert.equal(runsCommand(root, ['--runs', 'all']), [
+      'all/a  model tiny  dataset sev (3 train / 2 test scenarios)  seed 7  t 0',
+      '  directions             2.50 s  100 MiB peak RSS            2026-01-01T00:00:01.000Z',
+      '  twin.directions             –                              2026-01-01T00:00:02.000Z',
+      '  twin all/a/twin  random-weight twin',
+      '    directions             –                              2026-01-01T00:00:02.000Z',
+      '    components     1 min 5 s  50 MiB peak RSS (sampled)   2026-01-01T00:00:03.000Z',
+      '',
+      'all/b  model big  dataset sev (3 train / 2 test scenarios)  seed 7  t 0',
+      '  no stage finished yet',
+      `  twin all/b/twin  (${brokenTwinError})`,
+      '',
+      'all/twin  model named-twin  dataset sev (3 train / 2 test scenarios)  seed 7  t 0',
+      '  no stage finished yet',
+      '',
+    ].join('\n'));
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }

@@ -32,7 +32,7 @@ import { runJudgeFilter, type JudgeFilterResult } from './judgeFilter.js';
 import {
   DIRECTION_SITES, DIRECTIONS_FILE, labelledRows, readDirections, SITE_ACTIVATION, siteDirections, writeDirections, type DirectionSet,
 } from './directionSet.js';
-import { hashModelFiles, RunFolder, toolVersion } from '../run/runStore.js';
+import { hashModelFiles, RunFolder, toolVersion, TWIN_DIR } from '../run/runStore.js';
 import { weightsHashPart } from '../run/weightsMode.js';
 import { groupByTheme, loadSev, sevHash, type SevItem, type SevSplit } from '../stimuli/sev.js';
 
@@ -77,8 +77,8 @@ export interface DirectionsRunOptions {
 
 /** Models up to this size get the random-weight twin by default. */
 export const TWIN_DEFAULT_MAX_PARAMETERS = 50_000_000;
-/** The twin's files inside the run folder: model/, activations/, directions.safetensors. */
-export const TWIN_DIR = 'twin';
+/** The twin's files inside the run folder (TWIN_DIR): model/, activations/, directions.safetensors. */
+export { TWIN_DIR };
 
 /** Whether a run computes the twin: the flag when given, else by model size. */
 export function twinEnabled(modelDir: string, flag: boolean | undefined): boolean {

@@ -1,13 +1,15 @@
 /**
  * The run folders under a directory, summarised from their manifests (for `emotion-circuits runs`,
- * the web UI and the report): model, dataset, seed, and each finished stage with its timing.
+ * the web UI and the report): model, dataset, seed, and each finished stage with its timing. A
+ * run's random-weight twin (RUN/twin, a run folder of its own) is part of its run's summary, never
+ * a run of the listing.
  *
  * @example
- * for (const run of listRuns('runs')) console.log(run.dir, run.stages.map((s) => s.name));
+ * for (const run of listRuns('runs')) console.log(run.dir, run.stages.map((s) => s.name), run.twin?.dir);
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { MANIFEST_FILE, type Manifest } from './runStore.js';
+import { MANIFEST_FILE, TWIN_DIR, type Manifest } from './runStore.js';
 
 export interface StageSummary {
   name: string;
@@ -34,6 +36,8 @@ export interface RunSummary {
   stages: StageSummary[];
   /** Latest completion time, or '' when no stage finished. */
   updatedAt: string;
+  /** The run's random-weight twin (RUN/twin with its manifest.json); absent when it has none. */
+  twin?: RunSummary;
 }
 
 /** One run's summary from its manifest object. */
@@ -68,18 +72,31 @@ function readSummary(dir: string): RunSummary {
   }
 }
 
+function isRunFolder(dir: string): boolean {
+  return fs.existsSync(path.join(dir, MANIFEST_FILE));
+}
+
+/** A run's summary with its twin's (when RUN/twin is a run folder) as `twin`. */
+function readRunWithTwin(dir: string): RunSummary {
+  const summary = readSummary(dir);
+  const twinDir = path.join(dir, TWIN_DIR);
+  return isRunFolder(twinDir) ? { ...summary, twin: readSummary(twinDir) } : summary;
+}
+
 /**
- * Every folder directly under `runsDir` that holds a manifest.json (and `runsDir` itself when it
- * is a run folder), sorted by name. A missing `runsDir` lists nothing.
+ * Every folder directly under `runsDir` that holds a manifest.json (and `runsDir` itself, first,
+ * when it is a run folder), sorted by name, each with its twin as `twin`. When `runsDir` is a run
+ * folder its twin is listed only there, not as a run of its own. A missing `runsDir` lists nothing.
  */
 export function listRuns(runsDir: string): RunSummary[] {
   if (!fs.existsSync(runsDir) || !fs.statSync(runsDir).isDirectory()) return [];
+  const isRun = isRunFolder(runsDir);
   const dirs = fs.readdirSync(runsDir, { withFileTypes: true })
-    .filter((entry) => entry.isDirectory() && fs.existsSync(path.join(runsDir, entry.name, MANIFEST_FILE)))
+    .filter((entry) => entry.isDirectory() && !(isRun && entry.name === TWIN_DIR) && isRunFolder(path.join(runsDir, entry.name)))
     .map((entry) => path.join(runsDir, entry.name))
     .sort();
-  if (fs.existsSync(path.join(runsDir, MANIFEST_FILE))) dirs.unshift(runsDir);
-  return dirs.map(readSummary);
+  if (isRun) dirs.unshift(runsDir);
+  return dirs.map(readRunWithTwin);
 }
 
 /** "1.2 s", "3 min 4 s", "1 h 2 min". */

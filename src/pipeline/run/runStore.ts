@@ -23,6 +23,8 @@ import type { WeightsMode } from '../../model/weights.js';
 import { startStageMeter, type StageMeasurement, type StageMeter } from './stageMeter.js';
 
 export const MANIFEST_FILE = 'manifest.json';
+/** The random-weight twin's folder inside its run folder (RUN/twin): a run folder of its own. */
+export const TWIN_DIR = 'twin';
 
 /** What the run is made of; written at the start of every invocation. */
 export interface ManifestHeader {
