@@ -445,7 +445,7 @@ async function main(): Promise<void> {
     const dir = (dtype: SyntheticDType): string => (dirs[dtype] ??= writeSyntheticModel(null, shape05, { dtype, seed: SEED }));
     const python = quick ? null : findTorchPython();
     results.int8 = await benchInt8({
-      threads, table, fmt,
+      threads, table, fmt, shape: shape05, promptTokens: PROMPT_TOKENS,
       runModel: (dtype, weights) => runModelChild(dir(dtype), threads, PROMPT_TOKENS, DECODE_STEPS, 3, weights),
       // PyTorch on the same weights and prompt, as in the torch section (one thread, f32 compute).
       runTorch: python ? () => runTorch(python, dir('bf16'), 1, PROMPT_TOKENS, DECODE_STEPS) : null,
@@ -461,7 +461,7 @@ async function main(): Promise<void> {
       const rows = await int8Sensitivity(sharedDir);
       results.int8Sensitivity = rows;
       console.log('int8 error sources  TinyStories-656K, KL(stored ‖ variant) over every position of every fixture case; plain-TypeScript products, weights rounded to each grid');
-      table(['variant', 'max KL', 'mean KL', 'worst case@position'], rows.map((r) => [r.label, r.maxKl.toExponential(2), r.meanKl.toExponential(2), r.worst]));
+      table(['variant', 'max KL', 'mean KL', 'max KL, last position', 'worst case@position'], rows.map((r) => [r.label, r.maxKl.toExponential(2), r.meanKl.toExponential(2), r.maxLastKl.toExponential(2), r.worst]));
       console.log('');
     }
   }

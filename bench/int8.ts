@@ -14,12 +14,31 @@ import type { WeightsMode } from '../src/model/weights.js';
 import { DIRECTION_SITES, DIRECTIONS_FILE, readDirections, type DirectionSet } from '../src/pipeline/directions/directionSet.js';
 import { runDirections } from '../src/pipeline/directions/directionsRun.js';
 import { benchGemm, type GemmShape } from './gemm.js';
+import { simdCeiling } from './simdCeiling.js';
+import type { SyntheticShape } from './syntheticModel.js';
+
+/**
+ * Multiply–adds per token of a `promptTokens`-token prefill as both benches run it (logits of the
+ * last row only): every linear weight of every layer once per token, attention's q·k and p·v over
+ * the average causal context, and the head once per prompt.
+ */
+export function prefillMacsPerToken(s: SyntheticShape, promptTokens: number): number {
+  const dh = s.hiddenSize / s.numHeads;
+  const attentionWeights = s.hiddenSize * (s.numHeads + 2 * s.numKvHeads) * dh + s.numHeads * dh * s.hiddenSize;
+  const mlpWeights = 3 * s.hiddenSize * s.intermediateSize;
+  const averageContext = (promptTokens + 1) / 2;
+  const attentionScores = 2 * s.numHeads * dh * averageContext;
+  return s.numLayers * (attentionWeights + mlpWeights + attentionScores) + (s.vocabSize * s.hiddenSize) / promptTokens;
+}
 
 /** What bench.ts hands this part: its printing helpers and a child-process model run. */
 export interface Int8BenchContext {
   threads: number;
   table: (headers: string[], rows: Array<Array<string | number>>) => void;
   fmt: (v: number, digits?: number) => string;
+  /** The shape runModel and runTorch run, and their prompt length. */
+  shape: SyntheticShape;
+  promptTokens: number;
   /** Runs the 0.5B-shaped checkpoint of `dtype` in a child process with `weights`. */
   runModel: (dtype: 'bf16' | 'f32', weights: WeightsMode) => { prefillTokensPerS: number; decodeTokensPerS: number; peakRss: number; packedBytes: number; checkpointBytes: number; loadS: number; greedy: number[] } | { error: string };
   /** PyTorch CPU eager (f32, one thread) on the same 0.5B-shaped weights and prompt; null when `import torch` fails or with --quick. */
@@ -187,7 +206,7 @@ export async function benchInt8(context: Int8BenchContext): Promise<Record<strin
   if (torchRun && !('error' in torchRun)) {
     rows.push([`PyTorch ${torchRun.torch} f32, ${torchRun.threads} thread`, '', fmt(torchRun.prefill_tokens_per_s), fmt(torchRun.decode_tokens_per_s), '', '', '']);
   }
-  console.log(`int8 model  random Qwen2.5-0.5B shape, 128-token prompt, 32 decode steps, ${threads} threads, each in its own process`);
+  console.log(`int8 model  random Qwen2.5-0.5B shape, ${context.promptTokens}-token prompt, 32 decode steps, ${threads} threads, each in its own process`);
   table(['weights', 'load s', 'prefill tok/s', 'decode tok/s', 'packed GB', 'peak RSS GB', 'peak RSS / f32 weight bytes'], rows);
   if (torchRun && 'error' in torchRun) console.log(`PyTorch: ${torchRun.error}`);
   if (!torchRun) console.log('PyTorch: skipped (--quick, or no python that can `import torch`; set BENCH_PYTHON)');
@@ -208,6 +227,31 @@ export async function benchInt8(context: Int8BenchContext): Promise<Record<strin
     console.log(`int8 prefill / our f32 prefill = ${fmt(ratios.prefillVsF32, 2)}×`);
   }
   console.log('');
+
+  // How far int8 prefill can go on this host: the inner loops' ceiling beside the achieved rates.
+  const ceiling = await simdCeiling(threads);
+  results.simdCeiling = ceiling;
+  if (ceiling) {
+    const macs = prefillMacsPerToken(context.shape, context.promptTokens);
+    console.log(`WebAssembly SIMD ceiling  multiply–adds per second of one inner loop on L1-resident operands (median of 5), beside the prefill rates above (${fmt(macs / 1e6, 0)}M multiply–adds per token)`);
+    const achieved: Array<[string, number | undefined]> = [
+      ['int8 prefill', int8Run.prefillTokensPerS],
+      ['PyTorch f32 prefill', torchRun && !('error' in torchRun) ? torchRun.prefill_tokens_per_s : undefined],
+    ];
+    table(['loop', 'threads', 'G multiply–adds/s'], [
+      ...ceiling.map((r) => [r.loop, r.threads, fmt(r.gmacPerS)]),
+      ...achieved.filter(([, v]) => v !== undefined).map(([label, v]) => [`${label} (achieved)`, threads, fmt((v! * macs) / 1e9)]),
+    ]);
+    const tile = ceiling.find((r) => r.threads === threads && r.loop.startsWith('int8 tile'));
+    const torchRate = achieved[1][1];
+    if (tile && torchRate && int8Run.prefillTokensPerS) {
+      ratios.int8CeilingVsTorch = (tile.gmacPerS * 1e9) / (torchRate * macs);
+      console.log(`int8 tile ceiling / PyTorch's achieved prefill rate = ${fmt(ratios.int8CeilingVsTorch, 2)}×: int8 prefill reaches PyTorch only above ${fmt(100 / ratios.int8CeilingVsTorch, 0)} % of the ceiling, all of prefill included (now ${fmt((100 * int8Run.prefillTokensPerS! * macs) / (tile.gmacPerS * 1e9), 0)} %)`);
+    }
+    console.log('');
+  } else {
+    console.log('WebAssembly SIMD ceiling: relaxed SIMD is missing on this runtime; skipped\n');
+  }
   results.model = runs;
   results.torch = torchRun;
   results.ratios = ratios;

@@ -2,32 +2,28 @@
  * Where int8's next-token KL on TinyStories-656K comes from (`--only int8err`): the model run with
  * the plain-TypeScript backend, quantising one weight (or the activations) at a time, and the whole
  * model under quantisation schemes the kernels do not have (clipped scales, per-block scales along K,
- * a 9-bit grid), simulated by rounding the weights to the scheme's grid and multiplying in f32.
- * Every row: KL(stored ‖ variant) over every position of every fixture case, max and mean.
+ * a 9-bit grid, a Hadamard rotation, GPTQ on the model's own sampled text), simulated by rounding
+ * the weights (bench/weightRounding.ts) and multiplying in f32. Every row: KL(stored ‖ variant) over
+ * every position of every fixture case (max and mean) and at each case's last position (max).
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { decodeToF32, bytesPerElement } from '../src/kernels/dtype.js';
 import { JsBackend } from '../src/kernels/jsBackend.js';
-import { INT16_LIMIT, roundHalfEven } from '../src/kernels/int8Reference.js';
+import { INT16_LIMIT } from '../src/kernels/int8Reference.js';
 import type { PackOptions, PackedWeight, WeightDType, WeightRowReader } from '../src/kernels/types.js';
 import { LanguageModel } from '../src/model/languageModel.js';
 import { klDivergenceFromLogits } from '../src/model/logitDivergence.js';
+import { seededRandom } from '../src/random.js';
+import { INT8_ROW, gptqRound, roundToGrid, rotatedRound, type Grid } from './weightRounding.js';
 
-/** A weight grid: symmetric integers in [−limit, limit], one scale per `block` values of a row (null: the whole row). */
-interface Grid {
-  limit: number;
-  block: number | null;
-  /** Scale candidates as fractions of the block's max |w| (the one with the least squared error wins). */
-  clips: readonly number[];
-}
-
-const INT8_ROW: Grid = { limit: 127, block: null, clips: [1] };
+/** How a variant rounds weight number `index` ([rows, cols], f32), returning the simulated kernel's view. */
+type WeightRounder = (exact: Float32Array, rows: number, cols: number, index: number) => Float32Array;
 
 /** What a variant quantises: weights by load order (0 = head/embedding, then q|k|v, o, gate|up, down per layer). */
 interface Variant {
   label: string;
-  grid: Grid;
+  round: WeightRounder;
   weights: (index: number) => boolean;
   /** Embedding rows read back from the quantised head/embedding weight (otherwise exact). */
   embedding: boolean;
@@ -37,27 +33,13 @@ interface Variant {
   activations: boolean;
 }
 
-/** One row of a weight rounded to `grid` and back to f32 (the simulated kernel's view of it). */
-export function roundToGrid(row: Float32Array, grid: Grid): Float32Array {
-  const out = new Float32Array(row.length);
-  const block = grid.block ?? row.length;
-  for (let start = 0; start < row.length; start += block) {
-    const part = row.subarray(start, Math.min(row.length, start + block));
-    let maxAbs = 0;
-    for (const v of part) maxAbs = Math.max(maxAbs, Math.abs(v));
-    let best = { error: Infinity, scale: 0 };
-    for (const clip of grid.clips) {
-      const scale = Math.fround((maxAbs * clip) / grid.limit);
-      if (scale === 0) break;
-      let error = 0;
-      for (const v of part) error += (Math.max(-grid.limit, Math.min(grid.limit, roundHalfEven(Math.fround(v / scale)))) * scale - v) ** 2;
-      if (error < best.error) best = { error, scale };
-    }
-    for (let i = 0; i < part.length; i++) {
-      out[start + i] = best.scale === 0 ? 0 : Math.max(-grid.limit, Math.min(grid.limit, roundHalfEven(Math.fround(part[i] / best.scale)))) * best.scale;
-    }
-  }
-  return out;
+/** Rounds every row of a weight on `grid`. */
+function byRow(grid: Grid): WeightRounder {
+  return (exact, rows, cols) => {
+    const out = new Float32Array(exact.length);
+    for (let r = 0; r < rows; r++) out.set(roundToGrid(exact.subarray(r * cols, (r + 1) * cols), grid), r * cols);
+    return out;
+  };
 }
 
 interface SimulatedWeight extends PackedWeight {
@@ -83,8 +65,7 @@ class SimulatingBackend extends JsBackend {
     const index = this.packed++;
     let rounded = exact;
     if (this.variant.weights(index)) {
-      rounded = new Float32Array(exact.length);
-      for (let r = 0; r < rows; r++) rounded.set(roundToGrid(exact.subarray(r * cols, (r + 1) * cols), this.variant.grid), r * cols);
+      rounded = this.variant.round(exact, rows, cols, index);
     }
     const weight: SimulatedWeight = { rows, cols, dtype: 'f32', byteLength: exact.byteLength, index, exact, rounded };
     return weight;
@@ -110,10 +91,63 @@ class SimulatingBackend extends JsBackend {
   }
 }
 
+/**
+ * The JS backend, recording each weight's input second moment H = Σ x·xᵀ ([K, K], f64) over every
+ * row it multiplies; weights are numbered in load order, as in {@link Variant}.
+ */
+class InputMomentsBackend extends JsBackend {
+  readonly moments: Float64Array[] = [];
+  private readonly indexOf = new WeakMap<PackedWeight, number>();
+
+  override packWeight(source: Uint8Array | WeightRowReader, dtype: WeightDType, rows: number, cols: number, options: PackOptions = {}): PackedWeight {
+    const weight = super.packWeight(source, dtype, rows, cols, options);
+    this.indexOf.set(weight, this.moments.length);
+    this.moments.push(new Float64Array(cols * cols));
+    return weight;
+  }
+
+  override linear(x: Float32Array, m: number, weight: PackedWeight, out: Float32Array, bias?: Float32Array): void {
+    const k = weight.cols;
+    const h = this.moments[this.indexOf.get(weight)!];
+    for (let i = 0; i < m; i++) {
+      const row = x.subarray(i * k, (i + 1) * k); // [K]
+      for (let a = 0; a < k; a++) {
+        const xa = row[a];
+        for (let b = 0; b < k; b++) h[a * k + b] += xa * row[b];
+      }
+    }
+    super.linear(x, m, weight, out, bias);
+  }
+}
+
+/** Calibration for GPTQ: text the model writes itself from BOS (sampled, seed 7), so no fixture prompt is seen. */
+const CALIBRATION = { sequences: 16, tokens: 128, temperature: 1, seed: 7 };
+
+/** Each weight's H over the model's own sampled text (see {@link CALIBRATION}), and how many tokens that was. */
+async function selfGeneratedMoments(dir: string): Promise<{ moments: Float64Array[]; tokens: number }> {
+  const backend = new InputMomentsBackend();
+  const model = await LanguageModel.load(dir, { backend });
+  const bos = model.config.bosTokenId ?? 0;
+  const generations = model.generate(Array.from({ length: CALIBRATION.sequences }, () => [bos]), {
+    maxNewTokens: CALIBRATION.tokens, temperature: CALIBRATION.temperature, seed: CALIBRATION.seed, stopTokenIds: [],
+  });
+  // Generation already ran these rows through the model; start the moments from zero and run each text whole.
+  for (const h of backend.moments) h.fill(0);
+  let tokens = 0;
+  for (const g of generations) {
+    model.run([bos, ...g.ids]);
+    tokens += 1 + g.ids.length;
+  }
+  await model.dispose();
+  return { moments: backend.moments, tokens };
+}
+
 export interface SensitivityRow {
   label: string;
   maxKl: number;
   meanKl: number;
+  /** Largest KL at a case's last position (the next token after the whole prompt). */
+  maxLastKl: number;
   /** case@position of the largest KL. */
   worst: string;
 }
@@ -128,13 +162,25 @@ export async function int8Sensitivity(sharedDir: string): Promise<SensitivityRow
   const referenceLogits = cases.map((c) => reference.run(c.ids).logits!.data);
   await reference.dispose();
 
+  const { moments, tokens } = await selfGeneratedMoments(dir);
+  const gptq = (block: number | null): WeightRounder => (exact, rows, cols, index) => gptqRound(exact, rows, cols, moments[index], { limit: 127, block });
+  const random = seededRandom(11);
+  const rotated: WeightRounder = (exact, rows, cols) => {
+    const signs = Float64Array.from({ length: cols }, () => (random() < 0.5 ? -1 : 1));
+    const out = new Float32Array(exact.length);
+    for (let r = 0; r < rows; r++) out.set(rotatedRound(exact.subarray(r * cols, (r + 1) * cols), signs, INT8_ROW), r * cols);
+    return out;
+  };
+
   const all = (): boolean => true;
-  const only = (label: string, weights: (index: number) => boolean, head = false, embedding = false): Variant => ({ label, grid: INT8_ROW, weights, head, embedding, activations: false });
-  const whole = (label: string, grid: Grid, embedding = false): Variant => ({ label, grid, weights: all, head: true, embedding, activations: true });
+  const only = (label: string, weights: (index: number) => boolean, head = false, embedding = false): Variant => ({ label, round: byRow(INT8_ROW), weights, head, embedding, activations: false });
+  const whole = (label: string, grid: Grid | WeightRounder, embedding = false): Variant => ({
+    label, round: typeof grid === 'function' ? grid : byRow(grid), weights: all, head: true, embedding, activations: true,
+  });
   const variants: Variant[] = [
     whole('int8 per row, exact embedding lookup (shipped)', INT8_ROW),
     whole('int8 per row, embedding rows from the int8 head (before)', INT8_ROW, true),
-    { label: 'activations to int16 only', grid: INT8_ROW, weights: () => false, head: false, embedding: false, activations: true },
+    { label: 'activations to int16 only', round: byRow(INT8_ROW), weights: () => false, head: false, embedding: false, activations: true },
     only('embedding lookup only', (i) => i === 0, false, true),
     only('head only', (i) => i === 0, true),
     ...Array.from({ length: layers }, (_, l) => ['q|k|v', 'o', 'gate|up', 'down'].map((name, j) => only(`layer ${l} ${name} only`, (i) => i === 1 + 4 * l + j))).flat(),
@@ -143,11 +189,15 @@ export async function int8Sensitivity(sharedDir: string): Promise<SensitivityRow
     whole('int8, one scale per 32 along K', { limit: 127, block: 32, clips: [1] }),
     whole('int8, one scale per 16 along K', { limit: 127, block: 16, clips: [1] }),
     whole('9-bit grid (±255) per row', { limit: 255, block: null, clips: [1] }),
+    whole('int8 per row after a random-sign Hadamard rotation of K', rotated),
+    whole(`GPTQ per row (H from ${tokens} self-generated tokens)`, gptq(null)),
+    whole('GPTQ, one scale per 32 along K', gptq(32)),
+    whole('GPTQ, one scale per 16 along K', gptq(16)),
   ];
   const rows: SensitivityRow[] = [];
   for (const variant of variants) {
     const model = await LanguageModel.load(dir, { backend: new SimulatingBackend(variant) });
-    const row: SensitivityRow = { label: variant.label, maxKl: 0, meanKl: 0, worst: '' };
+    const row: SensitivityRow = { label: variant.label, maxKl: 0, meanKl: 0, maxLastKl: 0, worst: '' };
     let positions = 0;
     cases.forEach((c, ci) => {
       const logits = model.run(c.ids).logits!.data;
@@ -155,6 +205,7 @@ export async function int8Sensitivity(sharedDir: string): Promise<SensitivityRow
         const kl = klDivergenceFromLogits(referenceLogits[ci].subarray(t * V, (t + 1) * V), logits.subarray(t * V, (t + 1) * V));
         if (kl > row.maxKl) Object.assign(row, { maxKl: kl, worst: `${c.name}@${t}` });
         row.meanKl += kl;
+        if (t === c.ids.length - 1) row.maxLastKl = Math.max(row.maxLastKl, kl);
         positions++;
       }
     });
