@@ -32,7 +32,7 @@ import { benchTrain } from './train.js';
 import { benchGemm, type GemmResult, type GemmShape } from './gemm.js';
 import { benchInt8 } from './int8.js';
 import { benchLlama8b } from './llama8b.js';
-import { int8Sensitivity } from './int8Sensitivity.js';
+import { int8Sensitivity, int8WeightTails } from './int8Sensitivity.js';
 import type { WeightsMode } from '../src/model/weights.js';
 import { PRESETS, parameterCount, writeSyntheticModel, type SyntheticDType, type SyntheticShape } from './syntheticModel.js';
 
@@ -458,6 +458,11 @@ async function main(): Promise<void> {
     if (!sharedDir || !fs.existsSync(sharedDir)) {
       console.log('int8err: EMOTION_CIRCUITS_SHARED is not set (TinyStories-656K and its fixtures live there); skipped\n');
     } else {
+      const tails = await int8WeightTails(sharedDir);
+      results.int8WeightTails = tails;
+      console.log('int8 weight tails  TinyStories-656K, per weight in load order (head, then q|k|v, o, gate|up, down per layer): mean over rows of max |w| / rms, beside 256 rows of standard normal values of the same length');
+      table(['weight', 'rows × cols', 'max/rms', 'Gaussian max/rms'], tails.map((t) => [t.index, `${t.rows}×${t.cols}`, fmt(t.maxOverRms, 2), fmt(t.gaussianMaxOverRms, 2)]));
+      console.log('');
       const rows = await int8Sensitivity(sharedDir);
       results.int8Sensitivity = rows;
       console.log('int8 error sources  TinyStories-656K, KL(stored ‖ variant) over every position of every fixture case; plain-TypeScript products, weights rounded to each grid');

@@ -31,6 +31,17 @@ export function prefillMacsPerToken(s: SyntheticShape, promptTokens: number): nu
   return s.numLayers * (attentionWeights + mlpWeights + attentionScores) + (s.vocabSize * s.hiddenSize) / promptTokens;
 }
 
+/** What bench/torch_bench.py reports (the fields this part reads). */
+interface TorchResult {
+  torch: string;
+  threads: number;
+  prefill_tokens_per_s: number;
+  decode_tokens_per_s: number;
+}
+
+/** Interleaved rounds of the model runs (see benchInt8). */
+const ROUNDS = 2;
+
 /** What bench.ts hands this part: its printing helpers and a child-process model run. */
 export interface Int8BenchContext {
   threads: number;
@@ -42,7 +53,7 @@ export interface Int8BenchContext {
   /** Runs the 0.5B-shaped checkpoint of `dtype` in a child process with `weights`. */
   runModel: (dtype: 'bf16' | 'f32', weights: WeightsMode) => { prefillTokensPerS: number; decodeTokensPerS: number; peakRss: number; packedBytes: number; checkpointBytes: number; loadS: number; greedy: number[] } | { error: string };
   /** PyTorch CPU eager (f32, one thread) on the same 0.5B-shaped weights and prompt; null when `import torch` fails or with --quick. */
-  runTorch: (() => { torch: string; threads: number; prefill_tokens_per_s: number; decode_tokens_per_s: number } | { error: string }) | null;
+  runTorch: (() => TorchResult | { error: string }) | null;
 }
 
 export interface FidelityRow {
@@ -190,11 +201,29 @@ export async function benchInt8(context: Int8BenchContext): Promise<Record<strin
     await backend.dispose();
   }
 
-  const runs: Record<string, unknown> = {};
+  // Every configuration runs ROUNDS times, interleaved (int8, bf16, f32, PyTorch, int8, …), and keeps
+  // its best prefill and best decode rate and its largest peak RSS: the host's noise comes in bursts
+  // that would otherwise land on one configuration and skew the ratios.
+  const configs = [['int8 (from bf16 file)', 'bf16', 'int8'], ['bf16', 'bf16', 'stored'], ['f32', 'f32', 'stored']] as const;
+  type Run = Exclude<ReturnType<Int8BenchContext['runModel']>, { error: string }>;
+  const runs: Record<string, Run | { error: string }> = {};
+  const torchRuns: Array<TorchResult | { error: string }> = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [label, dtype, weights] of configs) {
+      const run = context.runModel(dtype, weights);
+      const best = runs[label];
+      if ('error' in run || !best || 'error' in best) runs[label] = best && !('error' in best) ? best : run;
+      else runs[label] = { ...best, prefillTokensPerS: Math.max(best.prefillTokensPerS, run.prefillTokensPerS), decodeTokensPerS: Math.max(best.decodeTokensPerS, run.decodeTokensPerS), peakRss: Math.max(best.peakRss, run.peakRss) };
+    }
+    if (context.runTorch) torchRuns.push(context.runTorch());
+  }
+  const torchOk = torchRuns.filter((r): r is TorchResult => !('error' in r));
+  const torchRun: TorchResult | { error: string } | null = torchOk.length > 0
+    ? { ...torchOk[0], prefill_tokens_per_s: Math.max(...torchOk.map((r) => r.prefill_tokens_per_s)), decode_tokens_per_s: Math.max(...torchOk.map((r) => r.decode_tokens_per_s)) }
+    : (torchRuns[0] ?? null);
   const rows: Array<Array<string | number>> = [];
-  for (const [label, dtype, weights] of [['int8 (from bf16 file)', 'bf16', 'int8'], ['bf16', 'bf16', 'stored'], ['f32', 'f32', 'stored']] as const) {
-    const run = context.runModel(dtype, weights);
-    runs[label] = run;
+  for (const [label, dtype] of configs) {
+    const run = runs[label];
     if ('error' in run) {
       rows.push([label, run.error]);
       continue;
@@ -202,11 +231,10 @@ export async function benchInt8(context: Int8BenchContext): Promise<Record<strin
     const f32Bytes = dtype === 'f32' ? run.checkpointBytes : 2 * run.checkpointBytes;
     rows.push([label, fmt(run.loadS), fmt(run.prefillTokensPerS), fmt(run.decodeTokensPerS), fmt(run.packedBytes / 1e9, 2), fmt(run.peakRss / 1e9, 2), fmt(run.peakRss / f32Bytes, 2)]);
   }
-  const torchRun = context.runTorch?.() ?? null;
   if (torchRun && !('error' in torchRun)) {
     rows.push([`PyTorch ${torchRun.torch} f32, ${torchRun.threads} thread`, '', fmt(torchRun.prefill_tokens_per_s), fmt(torchRun.decode_tokens_per_s), '', '', '']);
   }
-  console.log(`int8 model  random Qwen2.5-0.5B shape, ${context.promptTokens}-token prompt, 32 decode steps, ${threads} threads, each in its own process`);
+  console.log(`int8 model  random Qwen2.5-0.5B shape, ${context.promptTokens}-token prompt, 32 decode steps, ${threads} threads, each in its own process, best of ${ROUNDS} interleaved rounds (peak RSS: the largest)`);
   table(['weights', 'load s', 'prefill tok/s', 'decode tok/s', 'packed GB', 'peak RSS GB', 'peak RSS / f32 weight bytes'], rows);
   if (torchRun && 'error' in torchRun) console.log(`PyTorch: ${torchRun.error}`);
   if (!torchRun) console.log('PyTorch: skipped (--quick, or no python that can `import torch`; set BENCH_PYTHON)');

@@ -152,6 +152,50 @@ export interface SensitivityRow {
   worst: string;
 }
 
+/** Per weight (load order): the mean over its rows of max |w| / rms(w), and the same for rows of standard normal values. */
+export interface WeightTails {
+  index: number;
+  rows: number;
+  cols: number;
+  maxOverRms: number;
+  gaussianMaxOverRms: number;
+}
+
+/** max |v| / rms(v) of each row of a [rows, cols] matrix, averaged over the rows. */
+export function meanMaxOverRms(values: Float32Array | Float64Array, rows: number, cols: number): number {
+  let sum = 0;
+  for (let r = 0; r < rows; r++) {
+    let maxAbs = 0, squares = 0;
+    for (let c = 0; c < cols; c++) {
+      const v = values[r * cols + c];
+      maxAbs = Math.max(maxAbs, Math.abs(v));
+      squares += v * v;
+    }
+    sum += squares > 0 ? maxAbs / Math.sqrt(squares / cols) : 0;
+  }
+  return sum / rows;
+}
+
+/** How heavy-tailed each weight's rows of TinyStories-656K are, beside Gaussian rows of the same length. */
+export async function int8WeightTails(sharedDir: string): Promise<WeightTails[]> {
+  const exact: Array<{ data: Float32Array; rows: number; cols: number }> = [];
+  const recorder = new (class extends JsBackend {
+    override packWeight(source: Uint8Array | WeightRowReader, dtype: WeightDType, rows: number, cols: number, options: PackOptions = {}): PackedWeight {
+      const weight = super.packWeight(source, dtype, rows, cols, options);
+      exact.push({ data: this.unpack(weight), rows, cols });
+      return weight;
+    }
+  })();
+  const model = await LanguageModel.load(path.join(sharedDir, 'models', 'tinystories-656k'), { backend: recorder });
+  await model.dispose();
+  const random = seededRandom(5);
+  const normal = (): number => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random()); // Box–Muller
+  return exact.map(({ data, rows, cols }, index) => {
+    const gaussian = Float64Array.from({ length: 256 * cols }, normal);
+    return { index, rows, cols, maxOverRms: meanMaxOverRms(data, rows, cols), gaussianMaxOverRms: meanMaxOverRms(gaussian, 256, cols) };
+  });
+}
+
 /** The table of `--only int8err` for TinyStories-656K in `sharedDir`. */
 export async function int8Sensitivity(sharedDir: string): Promise<SensitivityRow[]> {
   const dir = path.join(sharedDir, 'models', 'tinystories-656k');

@@ -5,6 +5,7 @@ import {
   INT8_ROW, choleskyLower, gptqRound, hadamardBlock, inverseCholeskyUpper, rotatedRound, roundToGrid, walshHadamard,
 } from '../bench/weightRounding.js';
 import { prefillMacsPerToken } from '../bench/int8.js';
+import { meanMaxOverRms } from '../bench/int8Sensitivity.js';
 import { PRESETS } from '../bench/syntheticModel.js';
 
 const f = Math.fround;
@@ -194,4 +195,10 @@ test('prefillMacsPerToken: every linear weight once, attention over the average 
   // dh 4: q|k|v 8·(2 + 2)·4 = 128, o 2·4·8 = 64, MLP 3·8·16 = 384, q·k and p·v 2·2·4·(4 + 1)/2 = 40;
   // 3 layers · 616 + head 10·8 / 4 tokens = 1868.
   assert.equal(prefillMacsPerToken(shape, 4), 1868);
+});
+
+test('meanMaxOverRms: max |v| / rms per row, averaged over rows (an all-zero row counts 0)', () => {
+  // [3, −1, 1, 1]: rms √3, so 3/√3 = √3; [2, 2, 2, 2]: 1; [0, 0, 0, 0]: 0.
+  const values = Float32Array.from([3, -1, 1, 1, 2, 2, 2, 2, 0, 0, 0, 0]);
+  assert.ok(Math.abs(meanMaxOverRms(values, 3, 4) - (Math.sqrt(3) + 1) / 3) < 1e-12);
 });
