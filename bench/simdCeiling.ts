@@ -12,7 +12,6 @@
  * ceiling, which is what the bench compares PyTorch's prefill rate against.
  */
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import asc from 'assemblyscript/asc';
 import { enableRelaxedSimd } from '../src/kernels/wasmAbi.js';
 
 /**
@@ -111,6 +110,8 @@ const REPEATS = 5;
 /** Compiles the loops (relaxed SIMD on) to a module; null when this runtime lacks relaxed SIMD. */
 async function compileLoops(): Promise<WebAssembly.Module | null> {
   if (!enableRelaxedSimd()) return null;
+  // Imported here, not at the top: the workers load this file too and need no compiler.
+  const { default: asc } = await import('assemblyscript/asc');
   const { error, binary, stderr } = await asc.compileString(SOURCE, {
     optimizeLevel: 3, runtime: 'stub', noAssert: true, enable: ['simd', 'relaxed-simd'], initialMemory: 1,
   });
