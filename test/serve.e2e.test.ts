@@ -2,7 +2,8 @@
  * The web UI end to end in headless Debian Chromium (playwright-core driving /usr/bin/chromium, no
  * downloaded browser): a TinyStories-656K run made here (directions with limit 2), opened from the
  * runs list with its report (rendered on the fly), steered by direction in the playground (both
- * texts appear), and a long generation cancelled from the page. No console errors, no request leaves the server.
+ * texts appear), a long generation cancelled from the page, and the run's twin in a row under it and
+ * in the playground as tiny/twin. No console errors, no request leaves the server.
  * Needs `apt-get install chromium`; skips with a message when it is absent.
  */
 import assert from 'node:assert/strict';
@@ -12,6 +13,7 @@ import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { runDirections } from '../src/pipeline/directions/directionsRun.js';
+import { openTwinRun } from '../src/pipeline/twin/twinRun.js';
 import { startServer, type RunningServer, type ServerStatus } from '../src/server/server.js';
 import { pollUntil, rawRequest } from './helpers/httpClient.js';
 import { SHARED_DIR, SHARED_SKIP_MESSAGE, sharedPath } from './helpers/shared.js';
@@ -29,6 +31,8 @@ describe('web UI in headless Chromium', { skip }, () => {
 
   before(async () => {
     await runDirections({ model: sharedPath('models', 'tinystories-656k'), dataset: 'sev', out: path.join(runsDir, 'tiny'), limit: 2, permutations: 2 });
+    // RUN/twin as a run folder of its own (as evaluate leaves it): listed under its run, never as a run.
+    assert.ok(openTwinRun(path.join(runsDir, 'tiny')), 'the run has a twin');
     server = await startServer({ runsDir, port: 0, limits: { maxNewTokens: 480 } });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
     page = await browser.newPage();
@@ -90,6 +94,21 @@ describe('web UI in headless Chromium', { skip }, () => {
     assert.equal(after.completed, before.completed);
     assert.equal(await page.isDisabled('#cancel'), true);
     assert.equal(await page.isEnabled('#generate'), true);
+    assert.deepEqual(problems, []);
+  });
+
+  test('the twin: a row under its run, a page of its own, and tiny/twin in the playground', async () => {
+    await page.goto(`${server.url}/`);
+    const links = await page.$$eval('tbody tr', (rows) => rows.map((row) => [row.className, row.querySelector('a')!.getAttribute('href')]));
+    assert.deepEqual(links, [['', '/runs/tiny/'], ['twin', '/runs/tiny/twin/']]);
+    await page.click('a[href="/runs/tiny/twin/"]');
+    await page.waitForSelector('h1:has-text("Run tiny/twin")');
+    await page.click('text=Steer in the playground');
+    await page.waitForFunction(() => (document.getElementById('run') as HTMLSelectElement).value === 'tiny/twin');
+    assert.deepEqual(await page.$$eval('#run option', (options) => options.map((o) => (o as HTMLOptionElement).value)), ['tiny', 'tiny/twin']);
+    // The twin's methods come from /api/runs/tiny/twin: it has directions, so direction is enabled.
+    await page.waitForFunction(() => (document.querySelector('#method option[value="circuit"]') as HTMLOptionElement).disabled, undefined, { timeout: 10_000 });
+    assert.equal(await page.isEnabled('#method option[value="direction"]'), true);
     assert.deepEqual(problems, []);
   });
 });

@@ -1,11 +1,12 @@
 /**
- * The server's HTML pages (no framework, no CDN): the runs list, one run's page, a folder listing,
- * and the playground shell whose script is served from /assets/playground.js. Every value that
- * comes from disk is escaped.
+ * The server's HTML pages (no framework, no CDN): the runs list (each run's twin in a row under
+ * it), one run's page, a folder listing, and the playground shell whose script is served from
+ * /assets/playground.js. Every value that comes from disk is escaped.
  */
 import { EMOTIONS } from '../emotions.js';
 import { escapeHtml } from '../report/html.js';
 import { METHODS } from './playgroundArms.js';
+import type { ServedRun } from './runIndex.js';
 
 /** A URL path segment for a run or file name. */
 export function segment(name: string): string {
@@ -19,7 +20,7 @@ code, pre { background: #f4f4f6; border-radius: 4px; padding: .1rem .3rem; } pre
 form.play { display: grid; grid-template-columns: 9rem 1fr; gap: .4rem .8rem; align-items: center; max-width: 48rem; }
 textarea { width: 100%; min-height: 4rem; } .panes { display: grid; grid-template-columns: 1fr 1fr; gap: 1rem; margin-top: 1rem; }
 .pane { border: 1px solid #ccc; border-radius: 6px; padding: .6rem; min-height: 6rem; white-space: pre-wrap; } .pane h3 { margin: 0 0 .4rem; font-size: 1rem; }
-#status { margin-top: .6rem; color: #555; } .muted { color: #777; }`;
+#status { margin-top: .6rem; color: #555; } .muted { color: #777; } tr.twin td { border-bottom-style: dotted; } span.twin { padding-left: 1.2rem; }`;
 
 export function page(title: string, body: string, options: { script?: string } = {}): string {
   const script = options.script ? `<script type="module" src="${escapeHtml(options.script)}"></script>` : '';
@@ -33,30 +34,44 @@ ${script}
 </body></html>`;
 }
 
-export interface RunSummary {
-  name: string;
-  model: string;
-  dataset: string;
-  stages: string[];
-  hasReport: boolean;
+/** The path of run `name` (NAME or NAME/twin) under /runs/, each segment encoded. */
+export function runPath(name: string): string {
+  return `/runs/${name.split('/').map(segment).join('/')}`;
 }
 
-export function runsPage(runsDir: string, runs: readonly RunSummary[]): string {
-  const rows = runs.map((r) => `<tr><td><a href="/runs/${segment(r.name)}/">${escapeHtml(r.name)}</a></td><td>${escapeHtml(r.model)}</td><td>${escapeHtml(r.dataset)}</td>
-<td>${escapeHtml(r.stages.join(', ') || '–')}</td><td><a href="/runs/${segment(r.name)}/report">report</a>${r.hasReport ? '' : ' <span class="muted">(rendered on open)</span>'}</td>
-<td><a href="/playground?run=${segment(r.name)}">playground</a></td></tr>`);
+/** One table row: the run's name cell (given), model, dataset, stages, report and playground links. */
+function runRow(run: ServedRun, nameCell: string, rowClass = ''): string {
+  const base = runPath(run.name);
+  const stages = run.error !== undefined ? `<span class="muted">${escapeHtml(run.error)}</span>` : escapeHtml(run.stages.join(', ') || '–');
+  return `<tr${rowClass ? ` class="${rowClass}"` : ''}><td>${nameCell}</td><td>${escapeHtml(run.model || '–')}</td><td>${escapeHtml(run.dataset || '–')}</td>
+<td>${stages}</td><td><a href="${base}/report">report</a>${run.hasReport ? '' : ' <span class="muted">(rendered on open)</span>'}</td>
+<td><a href="/playground?run=${segment(run.name)}">playground</a></td></tr>`;
+}
+
+/** The runs table: each run, and under it its random-weight twin (an indented "twin" row). */
+export function runsPage(runsDir: string, runs: readonly ServedRun[]): string {
+  const rows = runs.map((r) => [
+    runRow(r, `<a href="${runPath(r.name)}/">${escapeHtml(r.name)}</a>`),
+    ...(r.twin ? [runRow(r.twin, `<span class="twin">↳ <a href="${runPath(r.twin.name)}/">twin</a> <span class="muted">random-weight twin</span></span>`, 'twin')] : []),
+  ].join('\n'));
   const table = runs.length
     ? `<table><thead><tr><th>Run</th><th>Model</th><th>Dataset</th><th>Stages</th><th>Report</th><th></th></tr></thead><tbody>${rows.join('\n')}</tbody></table>`
     : `<p>No run folders (with a manifest.json) in <code>${escapeHtml(runsDir)}</code>. Make one with <code>emotion-circuits directions --model DIR --dataset sev --out ${escapeHtml(runsDir)}/my-run</code>.</p>`;
   return page('Runs', table);
 }
 
-export function runPage(name: string, manifestJson: string, entries: readonly { name: string; isDir: boolean; size: number }[], hasReport: boolean): string {
-  const base = `/runs/${segment(name)}`;
+/**
+ * One run's page: report and playground links, its files, its manifest. `related` links the run's
+ * twin (on the run's page) or the twin's run (on the twin's page), by name.
+ */
+export function runPage(name: string, manifestJson: string, entries: readonly { name: string; isDir: boolean; size: number }[], hasReport: boolean, related: { twin?: string; twinOf?: string } = {}): string {
+  const base = runPath(name);
   const files = entries.map((e) => `<tr><td><a href="${base}/files/${segment(e.name)}${e.isDir ? '/' : ''}">${escapeHtml(e.name)}${e.isDir ? '/' : ''}</a></td><td>${e.isDir ? '' : e.size.toLocaleString('en')}</td></tr>`);
   const report = `<a href="${base}/report">Open the report</a>${hasReport ? '' : ' <span class="muted">(no report.html yet: rendered now; <code>emotion-circuits report --run RUN_DIR</code> writes one)</span>'}`;
+  const link = (label: string, run: string) => `<p>${label}: <a href="${runPath(run)}/">${escapeHtml(run)}</a></p>`;
+  const relatedLine = related.twin ? link('Random-weight twin', related.twin) : related.twinOf ? link('Random-weight twin of', related.twinOf) : '';
   return page(`Run ${name}`, `<p>${report} · <a href="/playground?run=${segment(name)}">Steer in the playground</a></p>
-<h2>Files</h2><table><tbody>${files.join('\n')}</tbody></table>
+${relatedLine}<h2>Files</h2><table><tbody>${files.join('\n')}</tbody></table>
 <h2>Manifest</h2><pre>${escapeHtml(manifestJson)}</pre>`);
 }
 

@@ -41,9 +41,14 @@ export function resolveUnderRoot(realRoot: string, rawSegments: readonly string[
     if (!decoded.ok) return { kind: 'refused', status: decoded.status, reason: decoded.reason };
     names.push(decoded.name);
   }
+  return realUnderRoot(realRoot, path.join(realRoot, ...names));
+}
+
+/** The real path of `file` when it exists and, after following every symlink, is `realRoot` or inside it. */
+export function realUnderRoot(realRoot: string, file: string): Resolved {
   let real: string;
   try {
-    real = fs.realpathSync(path.join(realRoot, ...names));
+    real = fs.realpathSync(file);
   } catch {
     return { kind: 'refused', status: 404, reason: 'not found' };
   }

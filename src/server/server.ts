@@ -3,19 +3,21 @@
  * default. Routes (paths are matched on the raw, undecoded request path):
  *
  * ```
- * GET  /                                  runs list
+ * GET  /                                  runs list, each run's random-weight twin under it
  * GET  /runs/{run}/                       a run: files, manifest, links to its report and the playground
  * GET  /runs/{run}/report                 the run's report.html, rendered on the fly when the run has none
  * GET  /runs/{run}/files/{path…}          a file (or folder listing) inside the run
- * GET  /playground[?run=NAME]             the steering playground
+ * GET  /runs/{run}/twin/…                 the same three for the run's twin (RUN/twin)
+ * GET  /playground[?run=NAME]             the steering playground (NAME or NAME/twin)
  * GET  /assets/playground.js              its script
- * GET  /api/runs, /api/runs/{run}         JSON: runs, and one run's available methods
+ * GET  /api/runs, /api/runs/{run}[/twin]  JSON: runs (twins nested as "twin"), and one run's available methods
  * POST /api/generate                      SSE stream of the unsteered and steered continuations
  * POST /api/generations/{id}/cancel       cancels a waiting or running generation
  * GET  /api/status                        active/queued generations, open connections, counters
  * ```
- * Nothing outside the runs folder is readable (see safePath.ts). Requests whose Host header is not
- * this server's (DNS rebinding) and cross-origin POSTs are refused.
+ * {run} is a run folder's name under the runs folder, or, when the runs folder is itself a run, that
+ * folder's name (runIndex.ts). Nothing outside the runs folder is readable (see safePath.ts).
+ * Requests whose Host header is not this server's (DNS rebinding) and cross-origin POSTs are refused.
  *
  * @example
  * const server = await startServer({ runsDir: 'runs', port: 0 });
@@ -27,14 +29,15 @@ import type { AddressInfo, Socket } from 'node:net';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../errors.js';
-import { MANIFEST_FILE, RunFolder } from '../pipeline/run/runStore.js';
+import { MANIFEST_FILE, RunFolder, TWIN_DIR } from '../pipeline/run/runStore.js';
 import { renderReport, REPORT_FILE } from '../report/index.js';
 import { DEFAULT_LIMITS, HttpError, parsePlaygroundRequest, readBody, startPlaygroundStream, type ServerLimits } from './generateRoute.js';
 import { GenerationQueue, type QueueCounters } from './generationQueue.js';
 import { ModelHost } from './modelHost.js';
 import type { WeightsMode } from '../model/weights.js';
-import { folderPage, playgroundPage, runPage, runsPage, type RunSummary } from './pages.js';
+import { folderPage, playgroundPage, runPage, runsPage } from './pages.js';
 import { availableMethods } from './playgroundArms.js';
+import { hasServedTwin, playgroundRunFolder, runName, servedRunFolder, servedRuns } from './runIndex.js';
 import { resolveUnderRoot } from './safePath.js';
 
 export interface ServerOptions {
@@ -111,39 +114,43 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   /** Reports being rendered, by run folder, so concurrent views share one rendering. */
   const renders = new Map<string, Promise<string>>();
 
-  /** The real folder of run `name` (one raw path segment), or an HttpError. */
-  const runFolder = (rawName: string): string => {
-    const resolved = resolveUnderRoot(root, [rawName]);
-    if (resolved.kind !== 'ok') throw new HttpError(resolved.status, resolved.kind === 'refused' ? resolved.reason : 'not found');
-    if (!resolved.stat.isDirectory() || !fs.existsSync(path.join(resolved.path, MANIFEST_FILE))) throw new HttpError(404, 'no such run (a run folder has a manifest.json)');
-    return resolved.path;
-  };
-
-  const runSummaries = (): RunSummary[] =>
-    listFolder(root)
-      .filter((e) => e.isDir && fs.existsSync(path.join(root, e.name, MANIFEST_FILE)))
-      .flatMap((e) => {
-        try {
-          const manifest = RunFolder.read(path.join(root, e.name));
-          return [{ name: e.name, model: path.basename(manifest.model?.dir ?? '?'), dataset: manifest.dataset?.spec ?? '?', stages: Object.keys(manifest.stages ?? {}), hasReport: fs.existsSync(path.join(root, e.name, REPORT_FILE)) }];
-        } catch {
-          return [];
-        }
-      });
-
-  const serveRunFile = (res: http.ServerResponse, runName: string, rawRest: string[], trailingSlash: boolean): void => {
-    const runDir = runFolder(runName);
-    const resolved = resolveUnderRoot(root, [runName, ...rawRest]);
+  /** A file or folder listing inside the run folder `runDir` (a realpath); `base` is the run's raw URL path. */
+  const serveRunFile = (res: http.ServerResponse, runDir: string, base: string, title: string, rawRest: string[], trailingSlash: boolean): void => {
+    const resolved = resolveUnderRoot(runDir, rawRest);
     if (resolved.kind !== 'ok') throw new HttpError(resolved.status, resolved.reason);
-    if (resolved.path !== runDir && !resolved.path.startsWith(runDir + path.sep)) throw new HttpError(403, 'outside the run folder');
     if (resolved.stat.isDirectory()) {
-      if (!trailingSlash) return send(res, 301, 'text/plain', 'moved', { Location: `/runs/${runName}/files/${rawRest.join('/')}/` });
-      return send(res, 200, 'text/html; charset=utf-8', folderPage(`${decodeURIComponent(runName)}/${rawRest.map(decodeURIComponent).join('/')}`, '', listFolder(resolved.path)), { 'Content-Security-Policy': APP_CSP });
+      if (!trailingSlash) return send(res, 301, 'text/plain', 'moved', { Location: `${base}/files/${rawRest.join('/')}/` });
+      return send(res, 200, 'text/html; charset=utf-8', folderPage([title, ...rawRest.map(decodeURIComponent)].join('/'), '', listFolder(resolved.path)), { 'Content-Security-Policy': APP_CSP });
     }
     if (!resolved.stat.isFile()) throw new HttpError(403, 'not a regular file');
     const type = TYPES[path.extname(resolved.path).toLowerCase()] ?? 'application/octet-stream';
     res.writeHead(200, { 'Content-Type': type, 'Content-Length': String(resolved.stat.size), 'X-Content-Type-Options': 'nosniff', 'Content-Security-Policy': RUN_FILE_CSP });
     fs.createReadStream(resolved.path).on('error', () => res.destroy()).pipe(res);
+  };
+
+  /** /runs/{run}[/twin]/…: `rawName` the raw run segment, `rest` the raw segments after the run (and twin). */
+  const serveRun = async (res: http.ServerResponse, rawName: string, twin: boolean, rest: string[], trailingSlash: boolean): Promise<void> => {
+    const runDir = servedRunFolder(root, rawName, twin);
+    const base = `/runs/${rawName}${twin ? `/${TWIN_DIR}` : ''}`;
+    const name = runName(decodeURIComponent(rawName), twin);
+    if (rest.length === 0) {
+      if (!trailingSlash) return send(res, 301, 'text/plain', 'moved', { Location: `${base}/` });
+      const manifest = fs.readFileSync(path.join(runDir, MANIFEST_FILE), 'utf8');
+      const related = twin ? { twinOf: decodeURIComponent(rawName) } : hasServedTwin(root, runDir) ? { twin: runName(name, true) } : {};
+      return send(res, 200, 'text/html; charset=utf-8', runPage(name, manifest, listFolder(runDir), fs.existsSync(path.join(runDir, REPORT_FILE)), related), { 'Content-Security-Policy': APP_CSP });
+    }
+    if (rest.length === 1 && rest[0] === 'report') {
+      if (fs.existsSync(path.join(runDir, REPORT_FILE))) return serveRunFile(res, runDir, base, name, [REPORT_FILE], false);
+      // No report.html yet: render one for this view (nothing is written into the run folder).
+      let rendering = renders.get(runDir);
+      if (!rendering) {
+        rendering = renderReport(runDir).finally(() => renders.delete(runDir));
+        renders.set(runDir, rendering);
+      }
+      return send(res, 200, 'text/html; charset=utf-8', await rendering, { 'Content-Security-Policy': RUN_FILE_CSP });
+    }
+    if (rest[0] === 'files') return serveRunFile(res, runDir, base, name, rest.slice(1), trailingSlash);
+    throw new HttpError(404, 'not found');
   };
 
   const route = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
@@ -161,7 +168,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       if (origin !== undefined && !allowedHosts.has(origin.replace(/^https?:\/\//, '').toLowerCase())) throw new HttpError(403, 'cross-origin requests are refused');
       if (rawPath === '/api/generate') {
         const body = await readBody(req, limits.maxBodyBytes);
-        const request = parsePlaygroundRequest(body, limits, runFolder);
+        const request = parsePlaygroundRequest(body, limits, (name) => playgroundRunFolder(root, name));
         return startPlaygroundStream(res, request, queue, models, limits);
       }
       if (parts.length === 4 && parts[0] === 'api' && parts[1] === 'generations' && parts[3] === 'cancel') {
@@ -172,34 +179,19 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       throw new HttpError(404, 'no such endpoint');
     }
     if (method !== 'GET' && method !== 'HEAD') throw new HttpError(405, `${method} is not supported`);
-    if (rawPath === '/') return send(res, 200, 'text/html; charset=utf-8', runsPage(options.runsDir, runSummaries()), { 'Content-Security-Policy': APP_CSP });
+    if (rawPath === '/') return send(res, 200, 'text/html; charset=utf-8', runsPage(options.runsDir, servedRuns(root)), { 'Content-Security-Policy': APP_CSP });
     if (rawPath === '/playground') return send(res, 200, 'text/html; charset=utf-8', playgroundPage(limits), { 'Content-Security-Policy': APP_CSP });
     if (rawPath === '/assets/playground.js') return send(res, 200, 'text/javascript; charset=utf-8', playgroundScript());
-    if (rawPath === '/api/runs') return sendJson(res, 200, runSummaries());
+    if (rawPath === '/api/runs') return sendJson(res, 200, servedRuns(root));
     if (rawPath === '/api/status') return sendJson(res, 200, status());
-    if (parts.length === 3 && parts[0] === 'api' && parts[1] === 'runs') {
-      const runDir = runFolder(parts[2]);
-      return sendJson(res, 200, { name: decodeURIComponent(parts[2]), methods: availableMethods(runDir), manifest: RunFolder.read(runDir) });
+    const apiTwin = parts[3] === TWIN_DIR;
+    if (parts[0] === 'api' && parts[1] === 'runs' && (parts.length === 3 || (parts.length === 4 && apiTwin))) {
+      const runDir = servedRunFolder(root, parts[2], apiTwin);
+      return sendJson(res, 200, { name: runName(decodeURIComponent(parts[2]), apiTwin), methods: availableMethods(runDir), manifest: RunFolder.read(runDir) });
     }
     if (parts[0] === 'runs' && parts.length >= 2) {
-      if (parts.length === 2) {
-        if (!trailingSlash) return send(res, 301, 'text/plain', 'moved', { Location: `/runs/${parts[1]}/` });
-        const runDir = runFolder(parts[1]);
-        const manifest = fs.readFileSync(path.join(runDir, MANIFEST_FILE), 'utf8');
-        return send(res, 200, 'text/html; charset=utf-8', runPage(decodeURIComponent(parts[1]), manifest, listFolder(runDir), fs.existsSync(path.join(runDir, REPORT_FILE))), { 'Content-Security-Policy': APP_CSP });
-      }
-      if (parts.length === 3 && parts[2] === 'report') {
-        const runDir = runFolder(parts[1]);
-        if (fs.existsSync(path.join(runDir, REPORT_FILE))) return serveRunFile(res, parts[1], [REPORT_FILE], false);
-        // No report.html yet: render one for this view (nothing is written into the run folder).
-        let rendering = renders.get(runDir);
-        if (!rendering) {
-          rendering = renderReport(runDir).finally(() => renders.delete(runDir));
-          renders.set(runDir, rendering);
-        }
-        return send(res, 200, 'text/html; charset=utf-8', await rendering, { 'Content-Security-Policy': RUN_FILE_CSP });
-      }
-      if (parts[2] === 'files') return serveRunFile(res, parts[1], parts.slice(3), trailingSlash);
+      const runTwin = parts[2] === TWIN_DIR;
+      return serveRun(res, parts[1], runTwin, parts.slice(runTwin ? 3 : 2), trailingSlash);
     }
     void query;
     throw new HttpError(404, 'not found');

@@ -29,16 +29,18 @@ function setStatus(text: string): void {
 }
 
 async function loadRuns(): Promise<void> {
-  const runs = (await (await fetch('/api/runs')).json()) as { name: string }[];
+  const runs = (await (await fetch('/api/runs')).json()) as { name: string; twin?: { name: string } }[];
   const wanted = new URLSearchParams(location.search).get('run');
-  runSelect.replaceChildren(...runs.map((r) => new Option(r.name, r.name, false, r.name === wanted)));
+  // Each run, then its random-weight twin (named NAME/twin).
+  const names = runs.flatMap((r) => (r.twin ? [r.name, r.twin.name] : [r.name]));
+  runSelect.replaceChildren(...names.map((name) => new Option(name, name, false, name === wanted)));
   if (runs.length === 0) setStatus('No runs in the runs folder yet.');
   await loadMethods();
 }
 
 async function loadMethods(): Promise<void> {
   if (!runSelect.value) return;
-  const info = (await (await fetch(`/api/runs/${encodeURIComponent(runSelect.value)}`)).json()) as RunInfo;
+  const info = (await (await fetch(`/api/runs/${runSelect.value.split('/').map(encodeURIComponent).join('/')}`)).json()) as RunInfo;
   for (const option of Array.from(methodSelect.options)) {
     option.disabled = !info.methods[option.value];
     option.title = option.disabled ? 'this run lacks the files this method needs' : '';

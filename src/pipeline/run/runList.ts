@@ -76,11 +76,31 @@ function isRunFolder(dir: string): boolean {
   return fs.existsSync(path.join(dir, MANIFEST_FILE));
 }
 
+/** RUN/twin when it is a run folder (with its manifest.json), else null. */
+export function twinFolder(runDir: string): string | null {
+  const twinDir = path.join(runDir, TWIN_DIR);
+  return isRunFolder(twinDir) ? twinDir : null;
+}
+
 /** A run's summary with its twin's (when RUN/twin is a run folder) as `twin`. */
 function readRunWithTwin(dir: string): RunSummary {
   const summary = readSummary(dir);
-  const twinDir = path.join(dir, TWIN_DIR);
-  return isRunFolder(twinDir) ? { ...summary, twin: readSummary(twinDir) } : summary;
+  const twinDir = twinFolder(dir);
+  return twinDir ? { ...summary, twin: readSummary(twinDir) } : summary;
+}
+
+/**
+ * The run folder that `name` (a plain folder name, no separators) addresses among `listRuns(runsDir)`,
+ * or null: `runsDir` itself when it is a run folder named `name` (it comes first), else the run
+ * folder `runsDir/name`, except a run folder's own twin. Unlike listRuns this follows a symlinked
+ * `runsDir/name`; callers that must stay inside `runsDir` check where it leads.
+ */
+export function findListedRun(runsDir: string, name: string): string | null {
+  const isRun = isRunFolder(runsDir);
+  if (isRun && name === path.basename(runsDir)) return runsDir;
+  if (isRun && name === TWIN_DIR) return null;
+  const dir = path.join(runsDir, name);
+  return fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory() && isRunFolder(dir) ? dir : null;
 }
 
 /**
