@@ -1,7 +1,7 @@
 /**
  * The multiply–add ceiling of WebAssembly SIMD on this host (`--only int8`, beside PyTorch): how
  * many multiply–adds per second one inner loop reaches when its operands sit in L1, so that
- * nothing but instruction throughput limits it. Three loop forms, each with 8 independent
+ * nothing but instruction throughput limits it. Four loop forms, each with 8 independent
  * accumulators:
  *   - `int8 tile`: the 4×8 tile of gemmI8 (assembly/int8.ts) — per pair of K, two widening int8
  *     loads, four int16-pair broadcasts, eight `i32x4.dot_i16x8_s` and eight `i32x4.add`;
