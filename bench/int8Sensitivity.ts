@@ -97,6 +97,8 @@ class SimulatingBackend extends JsBackend {
  */
 class InputMomentsBackend extends JsBackend {
   readonly moments: Float64Array[] = [];
+  /** Off while the calibration text is generated; on for the passes whose inputs count. */
+  recording = false;
   private readonly indexOf = new WeakMap<PackedWeight, number>();
 
   override packWeight(source: Uint8Array | WeightRowReader, dtype: WeightDType, rows: number, cols: number, options: PackOptions = {}): PackedWeight {
@@ -109,7 +111,7 @@ class InputMomentsBackend extends JsBackend {
   override linear(x: Float32Array, m: number, weight: PackedWeight, out: Float32Array, bias?: Float32Array): void {
     const k = weight.cols;
     const h = this.moments[this.indexOf.get(weight)!];
-    for (let i = 0; i < m; i++) {
+    for (let i = 0; this.recording && i < m; i++) {
       const row = x.subarray(i * k, (i + 1) * k); // [K]
       for (let a = 0; a < k; a++) {
         const xa = row[a];
@@ -131,8 +133,8 @@ async function selfGeneratedMoments(dir: string): Promise<{ moments: Float64Arra
   const generations = model.generate(Array.from({ length: CALIBRATION.sequences }, () => [bos]), {
     maxNewTokens: CALIBRATION.tokens, temperature: CALIBRATION.temperature, seed: CALIBRATION.seed, stopTokenIds: [],
   });
-  // Generation already ran these rows through the model; start the moments from zero and run each text whole.
-  for (const h of backend.moments) h.fill(0);
+  // Each text whole, as one prompt: its rows are what H counts.
+  backend.recording = true;
   let tokens = 0;
   for (const g of generations) {
     model.run([bos, ...g.ids]);
