@@ -26,11 +26,10 @@ import { DIRECTIONS_FILE, readDirections, type DirectionSet } from '../direction
 import { EMOTIONS, VALENCES } from '../../emotions.js';
 import { probe } from './siteProbe.js';
 import { referenceDirection } from '../directions/referenceDirection.js';
-import { hashModelFiles, RunFolder, type Manifest } from '../run/runStore.js';
+import { hashModelFiles, RunFolder, TWIN_DIR, type Manifest } from '../run/runStore.js';
 import { stageWeights, weightsHashPart } from '../run/weightsMode.js';
 import { effect, runValidation, validationSummary, type ConditionResult, type Effect, type ValidationPrompts } from './validation.js';
 import { validateTwin, type TwinValidationReport } from './twinValidation.js';
-import { TWIN_DIR } from '../directions/directionsRun.js';
 import { runJudgeFilterRows } from '../directions/judgeFilter.js';
 
 export const NEURONS_JSON = 'neurons.json';

@@ -77,8 +77,6 @@ export interface DirectionsRunOptions {
 
 /** Models up to this size get the random-weight twin by default. */
 export const TWIN_DEFAULT_MAX_PARAMETERS = 50_000_000;
-/** The twin's files inside the run folder (TWIN_DIR): model/, activations/, directions.safetensors. */
-export { TWIN_DIR };
 
 /** Whether a run computes the twin: the flag when given, else by model size. */
 export function twinEnabled(modelDir: string, flag: boolean | undefined): boolean {

@@ -15,9 +15,8 @@
 import { EMOTIONS } from '../../emotions.js';
 import { readCircuit, runCircuits } from '../circuits/index.js';
 import type { ArmSpec } from '../control/arms.js';
-import { TWIN_DIR } from '../directions/directionsRun.js';
 import { DEFAULT_ARMS, runEvaluation, type EvaluationRunOptions, type EvaluationRunResult } from '../evaluation/evaluationRun.js';
-import { RunFolder } from '../run/runStore.js';
+import { RunFolder, TWIN_DIR } from '../run/runStore.js';
 import { runSublayers } from '../sublayers/sublayersRun.js';
 import { openTwinRun, twinComponents } from './twinRun.js';
 

@@ -19,10 +19,9 @@ import { rankHeads, rankNeurons } from '../components/componentRanking.js';
 import { checkpointComponentWeights, NEURONS_TENSORS, statisticsTensors } from '../components/componentsRun.js';
 import { computeDiffVectors, DIFF_VECTORS_FILE, writeDiffVectors } from '../components/diffVectors.js';
 import { DIRECTIONS_FILE, readDirections } from '../directions/directionSet.js';
-import { TWIN_DIR } from '../directions/directionsRun.js';
 import { JUDGE_FILTER_FILE, JUDGE_FILTER_STAGE, runJudgeFilterRows } from '../directions/judgeFilter.js';
 import { hashJson, writeSafetensorsAtomic } from '../run/atomicWrite.js';
-import { hashModelFiles, RunFolder } from '../run/runStore.js';
+import { hashModelFiles, RunFolder, TWIN_DIR } from '../run/runStore.js';
 
 /** The twin's model folder inside its run folder. */
 export const TWIN_MODEL_DIR = 'model';
