@@ -231,6 +231,8 @@ describe('report on TinyStories-656K', { skip: SHARED_DIR ? false : SHARED_SKIP_
         arm: 'circuit(lambda=circuit)', role: 'steering', prompts: 36, model: 0.75, 'model low': 0.6, 'model high': 0.9, twin: 0.25, 'twin low': 0.1, 'twin high': 0.4,
         difference: 0.5, 'difference low': 0.3, 'difference high': 0.7, 'intervals overlap': 'false', better: 'model',
       }]);
+      // The caption quotes each rule once, as sweep.json words it.
+      assert.match(figure(twinSections, 'sweep-front').caption ?? '', /circuit \(train split\): the rule circuit, per emotion: the lowest-perplexity setting whose accuracy on that emotion is ≥ 0\.9, else the most accurate on it\.$/);
       const sweep = figure(twinSections, 'sweep-front').rows;
       assert.deepEqual(sweep.map((r) => [r.setting, r.status, r.chosen, r.accuracy, r.perplexity]), [
         ['unsteered', 'unsteered reference', '', 0.125, 4.5],

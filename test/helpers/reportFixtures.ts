@@ -88,6 +88,6 @@ export function writeSweepFixture(runDir: string): void {
   fs.writeFileSync(path.join(runDir, 'sweep.json'), JSON.stringify({
     format: 'emotion-circuits/sweep@1',
     methods: { circuit: { method: 'circuit', judge: 'builtin@1', testScenarios: 4, reference: { arm: 'none', accuracy: rate(0.125), fluency: fluency(4.5) }, settings, chosen: { arm: settings[1].arm, setting: { lambda: 1 } }, rule: 'the rule',
-      split: 'train', chosenPerEmotion: { anger: { setting: { lambda: 0.5 }, accuracy: 0.95, reachesTarget: true }, fear: { setting: { lambda: 2 }, accuracy: 0.5, reachesTarget: false } }, perEmotionRule: 'the per-emotion rule' } },
+      split: 'train', chosenPerEmotion: { anger: { setting: { lambda: 0.5 }, accuracy: 0.95, reachesTarget: true }, fear: { setting: { lambda: 2 }, accuracy: 0.5, reachesTarget: false } }, perEmotionRule: 'per emotion: the lowest-perplexity setting whose accuracy on that emotion is ≥ 0.9, else the most accurate on it' } },
   }));
 }

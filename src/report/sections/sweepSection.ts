@@ -50,7 +50,7 @@ export function sweepBlocks(runDir: string): Block[] {
       if (!isObject(choice)) continue;
       perEmotion.push({ method, emotion, setting: settingText(choice.setting), accuracy: num(choice.accuracy), 'reaches target': choice.reachesTarget === true ? 'yes' : 'no' });
     }
-    if (typeof section.perEmotionRule === 'string') rules.push(`${method} per emotion: ${section.perEmotionRule}.`);
+    if (typeof section.perEmotionRule === 'string') rules.push(`${method}, ${section.perEmotionRule}.`); // the rule names itself: "per emotion: …"
   }
   if (!rows.length) return [{ kind: 'note', text: unrecognised(SWEEP_JSON, 'no method with settings') }];
   const encoding = {
