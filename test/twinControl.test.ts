@@ -16,6 +16,8 @@ import type { GenerationRecord } from '../src/pipeline/evaluation/records.js';
 import { SHARED_DIR, SHARED_SKIP_MESSAGE, sharedPath } from './helpers/shared.js';
 import { writeSmallSev } from './helpers/smallSev.js';
 import { cli } from './helpers/cli.js';
+import { RunFolder } from '../src/pipeline/run/runStore.js';
+import { openTwinRun } from '../src/pipeline/twin/twinRun.js';
 
 const CIRCUIT = 'circuit(lambda=circuit)';
 
@@ -106,4 +108,28 @@ describe('discover --twin on TinyStories-656K: the twin through circuit modulati
     assert.match(evaluated.stdout, /^evaluation \(skipped;/);
     assert.ok(evaluated.stdout.includes(`twin check: ${twin.statements[0]}`));
   });
+});
+
+test('openTwinRun: the twin\'s run keeps the model\'s weights mode (an int8 run gets an int8 twin)', () => {
+  const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ec-twin-weights-'));
+  try {
+    const run = RunFolder.open(runDir, {
+      tool: { name: 'emotion-circuits', version: '0' },
+      model: { dir: 'some/model', files: {}, weights: 'int8' },
+      dataset: { spec: 'sev', hash: 'h', train: 3, test: 2 },
+      settings: { twin: true },
+      seed: 7,
+    });
+    fs.mkdirSync(path.join(runDir, 'twin', 'model'), { recursive: true });
+    fs.writeFileSync(path.join(runDir, 'twin', 'model', 'config.json'), '{}');
+    run.completeStage('twin.directions', 'hash', ['twin/directions.safetensors']);
+    const twin = openTwinRun(runDir);
+    assert.ok(twin);
+    const manifest = readJson<{ model: { dir: string; weights?: string }; settings: { twin: boolean; randomWeightTwinOf: string } }>(path.join(runDir, 'twin', 'manifest.json'));
+    assert.equal(manifest.model.weights, 'int8');
+    assert.equal(manifest.model.dir, path.join(runDir, 'twin', 'model'));
+    assert.deepEqual([manifest.settings.twin, manifest.settings.randomWeightTwinOf], [false, 'some/model']);
+  } finally {
+    fs.rmSync(runDir, { recursive: true, force: true });
+  }
 });

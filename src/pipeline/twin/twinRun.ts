@@ -39,7 +39,8 @@ export function openTwinRun(runDir: string): RunFolder | null {
   const { stages: _stages, ...header } = manifest;
   const run = RunFolder.open(twinDir, {
     ...header,
-    model: { dir: modelDir, files: hashModelFiles(modelDir) },
+    // The twin runs with the model's weights mode (int8 or stored), so the control stays comparable.
+    model: { ...header.model, dir: modelDir, files: hashModelFiles(modelDir) },
     settings: { ...header.settings, twin: false, randomWeightTwinOf: header.model.dir },
   });
   // The run's records of the twin's stages, with outputs relative to the twin's folder.
