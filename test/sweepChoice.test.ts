@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { armInterventions, armLabel, type ArmResources, type ArmSpec } from '../src/pipeline/control/arms.js';
 import type { RateInterval } from '../src/pipeline/evaluation/bootstrap.js';
-import { applySweepChoice, choosePerEmotion, type SweepFile, type SweepSection } from '../src/pipeline/evaluation/sweep.js';
+import { applySweepChoice, choosePerEmotion, testSplitTuningWarnings, type SweepFile, type SweepSection } from '../src/pipeline/evaluation/sweep.js';
 
 const rate = (r: number): RateInterval => ({ rate: r, low: r, high: r, n: 10, successes: 10 * r });
 
@@ -58,4 +58,14 @@ test('--use-sweep: circuit and random arms take the λ per emotion, direction it
   armInterventions(circuit, 'sadness', resources);
   armInterventions(random, 'fear', resources, 3);
   assert.deepEqual(seen, [['anger', 0.25, undefined], ['sadness', 0.5, undefined], ['fear', 0.7, 3]]);
+});
+
+test('testSplitTuningWarnings: a warning for each method tuned on the test split (or with no split recorded), none for train', () => {
+  const section = (split: SweepSection['split']): SweepSection => ({
+    method: 'circuit', judge: 'j', testScenarios: 1, reference: {} as SweepSection['reference'], settings: [], chosen: null, rule: '', ...(split ? { split } : {}),
+  });
+  const sweep: SweepFile = { format: 'emotion-circuits/sweep@1', methods: { circuit: section('train'), direction: { ...section('test'), method: 'direction' } } };
+  assert.deepEqual(testSplitTuningWarnings(sweep), ['direction: the sweep chose its setting on the test split, so the test results of the direction arm are not held out (sweep --split train avoids this)']);
+  assert.deepEqual(testSplitTuningWarnings({ ...sweep, methods: { circuit: section(undefined) } }).length, 1);
+  assert.deepEqual(testSplitTuningWarnings({ ...sweep, methods: { circuit: section('train') } }), []);
 });

@@ -5,7 +5,7 @@ import type { EvaluationReport } from '../../pipeline/evaluation/evaluationRun.j
 import { twinEvaluationText } from '../../pipeline/evaluation/evaluationTwin.js';
 import { runEvaluationWithTwin } from '../../pipeline/twin/twinEvaluation.js';
 import { accuracyTable } from '../../pipeline/evaluation/summary.js';
-import { applySweepChoice, readSweep, runSweep, SWEEP_METHODS, type SweepMethod, type SweepSetting } from '../../pipeline/evaluation/sweep.js';
+import { applySweepChoice, testSplitTuningWarnings, readSweep, runSweep, SWEEP_METHODS, type SweepMethod, type SweepSetting } from '../../pipeline/evaluation/sweep.js';
 import { RUN_WEIGHTS_USAGE, WEIGHTS_FLAG, parseFlags, parseInteger, parseOptionalWeights, parseJudgeKind } from '../args.js';
 import { ARM_FLAGS, ARM_FLAGS_USAGE, armFromFlags, decodingFlags, parseArmMethods, parseBand } from '../armFlags.js';
 
@@ -96,6 +96,7 @@ export async function runEvaluateCommand(argv: string[]): Promise<void> {
     const sweep = readSweep(values.run);
     if (!sweep) throw new UsageError(`evaluate: --use-sweep needs sweep.json in ${values.run}: run \`emotion-circuits sweep\` first`);
     arms = applySweepChoice(arms, sweep);
+    for (const warning of testSplitTuningWarnings(sweep)) process.stderr.write(`evaluate --use-sweep: ${warning}\n`);
   }
   const { signal, release } = interruptible();
   try {

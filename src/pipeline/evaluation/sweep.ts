@@ -184,6 +184,17 @@ function perEmotionSettings<T>(section: SweepSection | undefined, pick: (setting
 }
 
 /**
+ * One line per swept method whose choice was tuned on the test split (`sweep --split test`, or a
+ * sweep file from before splits were recorded): applying it lets the test split tune its own
+ * setting, so the evaluation of that method is no longer held out.
+ */
+export function testSplitTuningWarnings(sweep: SweepFile): string[] {
+  return Object.entries(sweep.methods)
+    .filter(([, section]) => section && (section.split ?? 'test') !== 'train')
+    .map(([method]) => `${method}: the sweep chose its setting on the test split, so the test results of the ${method} arm are not held out (sweep --split train avoids this)`);
+}
+
+/**
  * The arms of `evaluate --use-sweep`: each swept method's arm takes the chosen setting and, where
  * the sweep has them, the per-emotion choices (random circuits take the circuit's λ per emotion).
  */
