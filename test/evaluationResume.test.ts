@@ -112,7 +112,11 @@ describe('resumable generations.jsonl on TinyStories-656K', { skip: SHARED_DIR ?
 
     const generated = { sequences: 0 };
     const judged = { items: 0 };
-    const resumed = await generateAndJudge(items, { model: countingModel(generated), resources, judge: parityJudge('parity@0', 0, judged), log: JsonlLog.open(file), batchSize: 8 });
+    // The model as a loader: called once, as texts are missing.
+    let loads = 0;
+    const loader = (counter: { sequences: number }) => async () => (loads++, countingModel(counter));
+    const resumed = await generateAndJudge(items, { model: loader(generated), resources, judge: parityJudge('parity@0', 0, judged), log: JsonlLog.open(file), batchSize: 8 });
+    assert.equal(loads, 1);
     assert.equal(judged.items, items.length - afterKill);
     assert.equal(generated.sequences, 30 - new Set(resumedKeys(file, afterKill)).size);
     const strip = (records: GenerationRecord[]) => records.map(({ key, text, newTokens, stopReason, verdict, nll }) => ({ key, text, newTokens, stopReason, verdict, nll: Math.round(nll * 1e3) }));
@@ -122,8 +126,9 @@ describe('resumable generations.jsonl on TinyStories-656K', { skip: SHARED_DIR ?
     // Another judge: every text is judged again, none generated.
     const regenerated = { sequences: 0 };
     const rejudged = { items: 0 };
-    const other = await generateAndJudge(items, { model: countingModel(regenerated), resources, judge: parityJudge('parity@1', 1, rejudged), log: JsonlLog.open(file), batchSize: 8 });
+    const other = await generateAndJudge(items, { model: loader(regenerated), resources, judge: parityJudge('parity@1', 1, rejudged), log: JsonlLog.open(file), batchSize: 8 });
     assert.equal(regenerated.sequences, 0);
+    assert.equal(loads, 1, 'every text is logged: the model is not loaded');
     assert.equal(rejudged.items, items.length);
     other.forEach((r, i) => {
       assert.equal(r.text, full[i].text);
@@ -131,8 +136,9 @@ describe('resumable generations.jsonl on TinyStories-656K', { skip: SHARED_DIR ?
     });
     // Nothing left to do.
     const idle = { sequences: 0 };
-    await generateAndJudge(items, { model: countingModel(idle), resources, judge: parityJudge('parity@1', 1, { items: 0 }), log: JsonlLog.open(file), batchSize: 8 });
+    await generateAndJudge(items, { model: loader(idle), resources, judge: parityJudge('parity@1', 1, { items: 0 }), log: JsonlLog.open(file), batchSize: 8 });
     assert.equal(idle.sequences, 0);
+    assert.equal(loads, 1);
   });
 });
 

@@ -161,7 +161,10 @@ export async function runEvaluation(options: EvaluationRunOptions): Promise<Eval
   run.invalidateStage(stage);
   const resumed = plan.filter((item) => generations.get(item.key)?.judge === options.judge.name).length;
   log(`${stage}: ${plan.length} judged texts planned (${arms.length} arms × ${items.length} ${split} scenarios × 3 valences × emotions${resumed > 0 ? `; ${resumed} already in ${generationsFile}` : ''})`);
-  const model = options.model ?? (await LanguageModel.load(manifest.model.dir, { weights }));
+  // Loaded only when a text must be generated: a plan whose texts are all logged (e.g. after only
+  // the twin changed) is re-summarised without loading, or re-quantising, the model.
+  let loaded: LanguageModel | null = null;
+  const model = options.model ?? (async () => (loaded ??= await LanguageModel.load(manifest.model.dir, { weights })));
   let records: GenerationRecord[];
   try {
     records = await generateAndJudge(plan, {
@@ -174,7 +177,7 @@ export async function runEvaluation(options: EvaluationRunOptions): Promise<Eval
       onProgress: options.onProgress,
     });
   } finally {
-    if (!options.model) await model.dispose();
+    await (loaded as LanguageModel | null)?.dispose();
   }
   const report: EvaluationReport = {
     format: EVALUATION_FORMAT,

@@ -17,7 +17,8 @@ import type { JsonlLog } from './generationsLog.js';
 import type { EvaluationJudge, GenerationRecord, PlanItem } from './records.js';
 
 export interface GenerateAndJudgeOptions {
-  readonly model: LanguageModel;
+  /** The model, or a loader called only when some text is not in the log yet (a fully logged plan loads nothing). */
+  readonly model: LanguageModel | (() => Promise<LanguageModel>);
   readonly resources: ArmResources;
   readonly judge: EvaluationJudge;
   readonly log: JsonlLog<GenerationRecord>;
@@ -51,7 +52,7 @@ function record(item: PlanItem, fields: TextFields, judge: string, verdict: Gene
 
 /** Returns the plan's records (from the log and from this call), in plan order. */
 export async function generateAndJudge(plan: readonly PlanItem[], options: GenerateAndJudgeOptions): Promise<GenerationRecord[]> {
-  const { model, judge, log } = options;
+  const { judge, log } = options;
   const batchSize = options.batchSize ?? 16;
   let done = 0;
   const progress = (count: number): void => {
@@ -92,6 +93,8 @@ export async function generateAndJudge(plan: readonly PlanItem[], options: Gener
     if (groups) groups.push(items);
     else byDecoding.set(decodingKey, [items]);
   }
+  if (toGenerate.length === 0) return plan.map((item) => log.get(item.key)!);
+  const model = typeof options.model === 'function' ? await options.model() : options.model;
   const hookCache = new Map<string, Hook[]>();
   const hooksOf = (item: PlanItem): Hook[] => {
     const cacheKey = `${item.generationKey.split('|')[0]}|${item.seed}|${item.emotion}`;
