@@ -30,7 +30,8 @@ export interface GenerationOptions {
   readonly stopTokenIds?: readonly number[];
   /**
    * Hooks (e.g. compiled interventions) active in prefill and every decode step. Their context's
-   * `sequence` is the index of the prompt in `prompts` (stable while other sequences finish).
+   * `sequence` is the index of the prompt in `prompts` (stable while other sequences finish). A
+   * `logits` hook sees a view into one buffer reused by every step: copy what it keeps.
    */
   readonly hooks?: readonly Hook[];
   /** Called for every new token kept in the output (not for the stop token), in step order. */

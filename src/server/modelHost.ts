@@ -46,7 +46,7 @@ export class ModelHost {
   }
 
   /** The model for `dir` with `weights`, loading it (and disposing of the previous one) when needed. */
-  async get(dir: string, weights: WeightsMode = 'stored'): Promise<LanguageModel> {
+  async get(dir: string, weights: WeightsMode): Promise<LanguageModel> {
     const isCurrent = (): boolean => this.current?.dir === dir && this.current.weights === weights;
     if (isCurrent()) return this.current!.model;
     if (this.loading) await this.loading.catch(() => undefined);

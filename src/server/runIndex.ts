@@ -57,7 +57,7 @@ export function servedRuns(realRoot: string): ServedRun[] {
   // listRuns lists no symlinked run folder; RUN/twin is followed, so it is checked here.
   return listRuns(realRoot).map((summary) => {
     const run = served(summary.name, summary);
-    return summary.twin && hasServedTwin(realRoot, summary.dir) ? { ...run, twin: served(runName(summary.name, true), summary.twin) } : run;
+    return summary.twin && realUnderRoot(realRoot, summary.twin.dir).kind === 'ok' ? { ...run, twin: served(runName(summary.name, true), summary.twin) } : run;
   });
 }
 
