@@ -271,6 +271,9 @@ describe('WasmBackend contract', () => {
     assert.deepEqual(alone.map((i) => i.startPos), [100]);
     assert.deepEqual(groups.map((g) => g.map((i) => i.startPos)), [[3, 3, 3], [3, 3]]);
     assert.deepEqual(planAttentionGroups(items.slice(0, 3), room - 1, threads).groups.map((g) => g.length), [2, 1]);
+    // Without a room limit, groups still stop at MAX_CHUNKS chunks (0xffff): 1000-head items, 65 per group.
+    const wide = Array.from({ length: 131 }, () => ({ shape: { tokens: 1, startPos: 0, heads: 1000, kvHeads: 1, headDim: 4, slidingWindow: null } }));
+    assert.deepEqual(planAttentionGroups(wide, Number.MAX_SAFE_INTEGER, threads).groups.map((g) => g.length), [65, 65, 1]);
   });
 
   test('rejects wrong sizes and use after dispose', async () => {

@@ -85,7 +85,8 @@ export function planAttentionGroups<T extends { readonly shape: AttentionKernelS
       alone.push(item);
       continue;
     }
-    if (groupBytes + bytes + scoresBytes(Math.max(maxKeys, keys)) > room) {
+    // A group also stays within the chunk table: each item is at least `heads` chunks.
+    if (groupBytes + bytes + scoresBytes(Math.max(maxKeys, keys)) > room || (group.length + 1) * item.shape.heads > MAX_CHUNKS) {
       groups.push(group);
       group = [];
       groupBytes = 0;
