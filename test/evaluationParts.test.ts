@@ -9,6 +9,8 @@ import { bootstrapRate } from '../src/pipeline/evaluation/bootstrap.js';
 import { quantileOfSorted as quantileSorted } from '../src/pipeline/stats/intervals.js';
 import { distinctN, fluencySummary, repeatedNgramShare, textLikelihoods, words } from '../src/pipeline/evaluation/fluency.js';
 import { JsonlLog } from '../src/pipeline/evaluation/generationsLog.js';
+import type { GenerationRecord } from '../src/pipeline/evaluation/records.js';
+import { outcomesByPrompt } from '../src/pipeline/evaluation/summary.js';
 import { seededRandom } from '../src/random.js';
 import { SHARED_DIR, SHARED_SKIP_MESSAGE, sharedPath } from './helpers/shared.js';
 
@@ -142,4 +144,10 @@ describe('perplexity under the unsteered model', { skip: SHARED_DIR ? false : SH
       });
     }
   });
+});
+
+test('outcomesByPrompt: hits grouped by emotion, scenario and valence, in record order (no verdict counts 0)', () => {
+  const r = (emotion: string, skeletonId: string, valence: string, match: boolean | null) => ({ emotion, skeletonId, valence, verdict: { match } }) as unknown as GenerationRecord;
+  const grouped = outcomesByPrompt([r('anger', 's1', 'positive', true), r('anger', 's1', 'negative', false), r('anger', 's1', 'positive', false), r('fear', 's1', 'positive', null)]);
+  assert.deepEqual([...grouped], [['anger|s1|positive', [1, 0]], ['anger|s1|negative', [0]], ['fear|s1|positive', [0]]]);
 });

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { seededRandom } from '../src/random.js';
-import { bootstrapInterval, meanInterval, meanOverDraws, pairedDifferences, quantileOfSorted } from '../src/pipeline/stats/intervals.js';
+import { bootstrapInterval, meanInterval, meanOverDraws, pairedDifferences, pairedVerdict, quantileOfSorted, separatedAbove } from '../src/pipeline/stats/intervals.js';
 import { logGamma, normalCdf, studentTCdf, studentTQuantile } from '../src/pipeline/stats/studentT.js';
 
 function gaussian(random: () => number): number {
@@ -110,4 +110,19 @@ test('paired intervals: coverage of the true difference, and far narrower than u
   assert.ok(pairedWidth < 0.25 * unpairedWidth, 'pairing removes the prompt offsets');
   assert.throws(() => pairedDifferences([1, 2], [1]), RangeError);
   assert.deepEqual(meanOverDraws([[1, 2, 3], [3, 4, 5]]), [2, 3, 4]);
+});
+
+test('pairedVerdict: the label of the side the difference interval lies on, else neither (0 itself is neither)', () => {
+  assert.equal(pairedVerdict({ low: 0.01, high: 0.5 }, 'model', 'twin'), 'model');
+  assert.equal(pairedVerdict({ low: -0.5, high: -0.01 }, 'model', 'twin'), 'twin');
+  assert.equal(pairedVerdict({ low: -0.1, high: 0.1 }, 'real', 'twin'), 'neither');
+  assert.equal(pairedVerdict({ low: 0, high: 0.1 }, 'real', 'twin'), 'neither');
+  assert.equal(pairedVerdict({ low: -0.1, high: 0 }, 'real', 'twin'), 'neither');
+});
+
+test('separatedAbove: intervals apart and the first estimate higher; touching intervals overlap', () => {
+  assert.equal(separatedAbove({ low: 0.6, high: 0.9 }, 0.75, { low: 0.1, high: 0.5 }, 0.3), true);
+  assert.equal(separatedAbove({ low: 0.1, high: 0.5 }, 0.3, { low: 0.6, high: 0.9 }, 0.75), false); // apart, but lower
+  assert.equal(separatedAbove({ low: 0.5, high: 0.9 }, 0.75, { low: 0.1, high: 0.5 }, 0.3), false); // they touch at 0.5
+  assert.equal(separatedAbove({ low: 0.4, high: 0.9 }, 0.75, { low: 0.1, high: 0.5 }, 0.3), false);
 });

@@ -14,7 +14,7 @@
  *   the twin's norm gains are 1), then real minus twin.
  */
 import { seededRandom } from '../../random.js';
-import { intervalsOverlap, meanInterval, meanOverDraws, pairedDifferences, sampleStd, type MeanInterval } from '../stats/intervals.js';
+import { intervalsOverlap, meanInterval, meanOverDraws, pairedDifferences, pairedVerdict, sampleStd, separatedAbove, type MeanInterval } from '../stats/intervals.js';
 
 export type UnitKind = 'neurons' | 'heads';
 export type EditKind = 'ablate' | 'enhance';
@@ -199,8 +199,8 @@ export function compareWithTwin(real: readonly Compared[], twin: readonly Compar
     const overlap = intervalsOverlap(realSite, twinSite);
     const final = meanInterval(pairedDifferences(scaled(r.promptMargins.final, r.scale.final), scaled(t.promptMargins.final, t.scale.final)));
     const siteRaw = meanInterval(pairedDifferences(r.promptMargins.site, t.promptMargins.site));
-    const better = site.low > 0 ? 'real' : site.high < 0 ? 'twin' : 'neither';
-    out.push({ emotion: r.emotion, kind: r.kind, edit: r.edit, layer: r.layer, k: r.k, site, final, siteRaw, better, realSite, twinSite, overlap, separated: !overlap && realSite.mean > twinSite.mean });
+    const better = pairedVerdict(site, 'real', 'twin');
+    out.push({ emotion: r.emotion, kind: r.kind, edit: r.edit, layer: r.layer, k: r.k, site, final, siteRaw, better, realSite, twinSite, overlap, separated: separatedAbove(realSite, realSite.mean, twinSite, twinSite.mean) });
   }
   return out;
 }

@@ -13,7 +13,7 @@
  * is higher and the intervals do not overlap (the stricter test the statements report).
  */
 import type { ActivationStore } from '../collection/activationStore.js';
-import { intervalsOverlap, meanInterval, pairedDifferences, type MeanInterval } from '../stats/intervals.js';
+import { intervalsOverlap, meanInterval, pairedDifferences, pairedVerdict, type MeanInterval } from '../stats/intervals.js';
 import { centreBy, centreWithinGroups, meanRow, nearestDirectionAccuracy, rowsByGroup } from './directions.js';
 import { DIRECTION_SITES, labelledRows, SITE_ACTIVATION, type DirectionSet, type DirectionSite } from './directionSet.js';
 import { valenceAlignment, type ValenceAlignment } from './valenceAlignment.js';
@@ -68,7 +68,7 @@ function groupAccuracies(store: ActivationStore, directions: DirectionSet, site:
 /** The paired comparison of two measurements of the same units (exported for its test). */
 export function paired(model: number[], twin: number[]): PairedFigure {
   const difference = meanInterval(pairedDifferences(model, twin));
-  const better: Better = difference.low > 0 ? 'model' : difference.high < 0 ? 'twin' : 'neither';
+  const better: Better = pairedVerdict(difference, 'model', 'twin');
   const modelInterval = meanInterval(model);
   const twinInterval = meanInterval(twin);
   return { model: modelInterval.mean, twin: twinInterval.mean, modelInterval, twinInterval, overlap: intervalsOverlap(modelInterval, twinInterval), difference, better };

@@ -13,9 +13,10 @@
  * const twin = compareArmsWithTwin(modelRecords, twinRecords, DEFAULT_BOOTSTRAP);
  * for (const line of twin.statements) console.log(line);
  */
-import { bootstrapInterval, intervalsOverlap, pairedDifferences, type MeanInterval } from '../stats/intervals.js';
+import { bootstrapInterval, intervalsOverlap, pairedDifferences, pairedVerdict, separatedAbove, type MeanInterval } from '../stats/intervals.js';
 import { bootstrapRate, cellSeed, type BootstrapSettings, type RateInterval } from './bootstrap.js';
 import type { GenerationRecord } from './records.js';
+import { outcomesByPrompt } from './summary.js';
 
 export interface ArmTwinComparison {
   readonly arm: string;
@@ -44,20 +45,6 @@ export interface EvaluationTwinReport {
   readonly statements: string[];
 }
 
-/** Hit rates of one arm's records by prompt (`emotion|scenario|valence`); a random arm's draws are pooled per prompt. */
-function outcomesByPrompt(records: readonly GenerationRecord[], arm: string): Map<string, number[]> {
-  const byPrompt = new Map<string, number[]>();
-  for (const r of records) {
-    if (r.arm !== arm) continue;
-    const key = `${r.emotion}|${r.skeletonId}|${r.valence}`;
-    const hit = r.verdict.match === true ? 1 : 0;
-    const list = byPrompt.get(key);
-    if (list) list.push(hit);
-    else byPrompt.set(key, [hit]);
-  }
-  return byPrompt;
-}
-
 const percent = (x: number): string => (100 * x).toFixed(1);
 const interval = (r: { low: number; high: number }): string => `[${percent(r.low)}, ${percent(r.high)}]`;
 
@@ -81,8 +68,8 @@ export function compareArmsWithTwin(
   const twinArms = new Set(twinRecords.map((r) => r.arm));
   const modelArms = [...new Set(modelRecords.map((r) => r.arm))].filter((arm) => twinArms.has(arm));
   for (const arm of modelArms) {
-    const model = outcomesByPrompt(modelRecords, arm);
-    const twin = outcomesByPrompt(twinRecords, arm);
+    const model = outcomesByPrompt(modelRecords.filter((r) => r.arm === arm));
+    const twin = outcomesByPrompt(twinRecords.filter((r) => r.arm === arm));
     const prompts = [...model.keys()].filter((key) => twin.has(key));
     if (prompts.length === 0) continue;
     const rate = (hits: readonly number[]): number => hits.reduce((a, b) => a + b, 0) / hits.length;
@@ -90,7 +77,6 @@ export function compareArmsWithTwin(
     const difference = bootstrapInterval(differences, { level: bootstrap.level, resamples: bootstrap.resamples, seed: cellSeed(bootstrap.seed, `${arm}/twin difference`) });
     const modelRate = bootstrapRate(prompts.map((p) => model.get(p)!), bootstrap, `${arm}/overall`);
     const twinRate = bootstrapRate(prompts.map((p) => twin.get(p)!), bootstrap, `${arm}/overall`);
-    const overlap = intervalsOverlap(modelRate, twinRate);
     const method = modelRecords.find((r) => r.arm === arm)!.method;
     arms.push({
       arm,
@@ -99,9 +85,9 @@ export function compareArmsWithTwin(
       model: modelRate,
       twin: twinRate,
       difference,
-      better: difference.low > 0 ? 'model' : difference.high < 0 ? 'twin' : 'neither',
-      overlap,
-      separated: !overlap && modelRate.rate > twinRate.rate,
+      better: pairedVerdict(difference, 'model', 'twin'),
+      overlap: intervalsOverlap(modelRate, twinRate),
+      separated: separatedAbove(modelRate, modelRate.rate, twinRate, twinRate.rate),
     });
   }
   return {

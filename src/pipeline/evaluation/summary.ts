@@ -30,16 +30,24 @@ export interface ArmSummary {
   readonly fluency: FluencySummary;
 }
 
-function rate(records: readonly GenerationRecord[], settings: BootstrapSettings, cell: string): RateInterval {
-  const clusters = new Map<string, number[]>();
+/**
+ * Hits (1 = the judge saw the target emotion) per prompt — emotion, scenario and valence — the unit
+ * the bootstrap resamples: a prompt's texts (random-circuit draws, say) stay together.
+ */
+export function outcomesByPrompt(records: readonly GenerationRecord[]): Map<string, number[]> {
+  const byPrompt = new Map<string, number[]>();
   for (const r of records) {
     const prompt = `${r.emotion}|${r.skeletonId}|${r.valence}`;
-    const outcomes = clusters.get(prompt);
     const hit = r.verdict.match === true ? 1 : 0;
+    const outcomes = byPrompt.get(prompt);
     if (outcomes) outcomes.push(hit);
-    else clusters.set(prompt, [hit]);
+    else byPrompt.set(prompt, [hit]);
   }
-  return bootstrapRate([...clusters.values()], settings, cell);
+  return byPrompt;
+}
+
+function rate(records: readonly GenerationRecord[], settings: BootstrapSettings, cell: string): RateInterval {
+  return bootstrapRate([...outcomesByPrompt(records).values()], settings, cell);
 }
 
 /** One summary per arm label, in first-seen order. */

@@ -105,3 +105,16 @@ export function meanOverDraws(rows: readonly ArrayLike<number>[]): number[] {
 export function intervalsOverlap(a: { low: number; high: number }, b: { low: number; high: number }): boolean {
   return a.low <= b.high && b.low <= a.high;
 }
+
+/**
+ * The verdict of a paired difference interval (first minus second): `above` when it lies above 0,
+ * `below` when below, else 'neither'.
+ */
+export function pairedVerdict<L extends string>(difference: { low: number; high: number }, above: L, below: L): L | 'neither' {
+  return difference.low > 0 ? above : difference.high < 0 ? below : 'neither';
+}
+
+/** Whether `a` separates from `b`: their intervals do not overlap and a's estimate is the higher. */
+export function separatedAbove(a: { low: number; high: number }, aEstimate: number, b: { low: number; high: number }, bEstimate: number): boolean {
+  return !intervalsOverlap(a, b) && aEstimate > bEstimate;
+}
