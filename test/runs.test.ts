@@ -1,18 +1,18 @@
 /** Stage timings in the manifest (wall time, peak RSS) and the `runs` listing. */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import { writeJsonAtomic } from '../src/pipeline/run/atomicWrite.js';
 import { listRuns } from '../src/pipeline/run/runList.js';
-import { RunFolder, type Manifest, type StageRecord } from '../src/pipeline/run/runStore.js';
+import { RunFolder, type Manifest } from '../src/pipeline/run/runStore.js';
+import { cli } from './helpers/cli.js';
+import { FAKE_RUN_HEADER, writeFakeManifest } from './helpers/runFixtures.js';
 
-const header = { tool: { name: 't', version: '0' }, model: { dir: 'models/m1', files: {} }, dataset: { spec: 'sev', hash: 'h', train: 3, test: 2 }, settings: {}, seed: 7 };
+const header = FAKE_RUN_HEADER;
 const MIB = 2 ** 20;
 
 /**
@@ -102,10 +102,9 @@ test('listRuns finds run folders, orders stages by completion, and reports unrea
     assert.match(runs[2].error ?? '', /manifest\.json/);
     assert.deepEqual(listRuns(path.join(root, 'missing')), []);
 
-    const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
-    const json = JSON.parse(execFileSync(process.execPath, [cli, 'runs', '--runs', root, '--json'], { encoding: 'utf8' })) as typeof runs;
+    const json = JSON.parse(runsCommand(process.cwd(), ['--runs', root, '--json'])) as typeof runs;
     assert.deepEqual(json, runs);
-    const text = execFileSync(process.execPath, [cli, 'runs', '--runs', root], { encoding: 'utf8' });
+    const text = runsCommand(process.cwd(), ['--runs', root]);
     assert.match(text, new RegExp(`${path.join(root, 'a').replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')}  model tiny  dataset sev \\(3 train / 2 test scenarios\\)  seed 7`));
     assert.match(text, /^ {2}first +\d+\.\d\d s +\d+ MiB peak RSS/m);
   } finally {
@@ -113,20 +112,13 @@ test('listRuns finds run folders, orders stages by completion, and reports unrea
   }
 });
 
-/** Writes `dir/manifest.json` with the test header, `modelDir` and `stages` (creating `dir`). */
-function writeManifest(dir: string, modelDir: string, stages: Record<string, StageRecord>): void {
-  fs.mkdirSync(dir, { recursive: true });
-  const manifest: Manifest = { ...header, model: { dir: modelDir, files: {} }, stages };
-  fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(manifest));
-}
-
 /** A run as `directions` and `openTwinRun` leave it: the run's records, and RUN/twin with its own manifest. */
 function writeRunWithTwin(runDir: string): void {
-  writeManifest(runDir, 'models/tiny', {
+  writeFakeManifest(runDir, 'models/tiny', {
     directions: { inputsHash: 'd', outputs: [], completedAt: '2026-01-01T00:00:01.000Z', wallMs: 2500, peakRssBytes: 100 * MIB, peakRssSource: 'vmhwm' },
     'twin.directions': { inputsHash: 't', outputs: [], completedAt: '2026-01-01T00:00:02.000Z' },
   });
-  writeManifest(path.join(runDir, 'twin'), path.join(runDir, 'twin', 'model'), {
+  writeFakeManifest(path.join(runDir, 'twin'), path.join(runDir, 'twin', 'model'), {
     directions: { inputsHash: 't', outputs: [], completedAt: '2026-01-01T00:00:02.000Z' },
     components: { inputsHash: 'c', outputs: [], completedAt: '2026-01-01T00:00:03.000Z', wallMs: 65_000, peakRssBytes: 50 * MIB, peakRssSource: 'sampled' },
   });
@@ -134,8 +126,9 @@ function writeRunWithTwin(runDir: string): void {
 
 /** `emotion-circuits runs ARGS` run in `cwd` (so the listed folders are relative, as a user types them). */
 function runsCommand(cwd: string, args: string[]): string {
-  const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
-  return execFileSync(process.execPath, [cli, 'runs', ...args], { encoding: 'utf8', cwd });
+  const result = cli(['runs', ...args], {}, { cwd });
+  assert.equal(result.status, 0, result.stderr);
+  return result.stdout;
 }
 
 /** The summary of the run written by writeRunWithTwin at `dir`, its twin nested. */
@@ -184,10 +177,10 @@ test('runs over a folder of runs nests each twin in its run; a run named twin th
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ec-runs-'));
   try {
     writeRunWithTwin(path.join(root, 'all', 'a'));
-    writeManifest(path.join(root, 'all', 'b'), 'models/big', {});
+    writeFakeManifest(path.join(root, 'all', 'b'), 'models/big', {});
     fs.mkdirSync(path.join(root, 'all', 'b', 'twin', 'model'), { recursive: true });
     fs.writeFileSync(path.join(root, 'all', 'b', 'twin', 'manifest.json'), '{ nope');
-    writeManifest(path.join(root, 'all', 'twin'), 'models/named-twin', {});
+    writeFakeManifest(path.join(root, 'all', 'twin'), 'models/named-twin', {});
     fs.mkdirSync(path.join(root, 'all', 'c', 'twin'), { recursive: true }); // neither c nor its twin is a run folder
 
     const json = JSON.parse(runsCommand(root, ['--runs', 'all', '--json'])) as Array<{ twin?: { error?: string } }>;

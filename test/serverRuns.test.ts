@@ -12,23 +12,15 @@ import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startServer, type RunningServer } from '../src/server/server.js';
 import { rawRequest, streamGenerate } from './helpers/httpClient.js';
+import { writeFakeManifest } from './helpers/runFixtures.js';
 
 const SECRET = 'secret-outside-the-runs-root';
 const RUN_FILE_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'; sandbox allow-scripts allow-downloads";
 
 /** Writes DIR/manifest.json with `stages` (name → completion time) and returns the manifest. */
 function writeRun(dir: string, modelDir: string, stages: Record<string, string>): Record<string, unknown> {
-  fs.mkdirSync(dir, { recursive: true });
-  const manifest = {
-    tool: { name: 't', version: '0' },
-    model: { dir: modelDir, files: {} },
-    dataset: { spec: 'sev', hash: 'h', train: 3, test: 2 },
-    settings: {},
-    seed: 7,
-    stages: Object.fromEntries(Object.entries(stages).map(([name, completedAt]) => [name, { inputsHash: 'x', outputs: [], completedAt }])),
-  };
-  fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(manifest));
-  return manifest;
+  const records = Object.fromEntries(Object.entries(stages).map(([name, completedAt]) => [name, { inputsHash: 'x', outputs: [], completedAt }]));
+  return writeFakeManifest(dir, modelDir, records) as unknown as Record<string, unknown>;
 }
 
 /** A run as `directions` leaves it with a twin: the run's records and RUN/twin with its own manifest and directions file. */

@@ -10,8 +10,8 @@ export interface CliResult {
   stderr: string;
 }
 
-export function cli(args: string[], env: Record<string, string> = {}): CliResult {
+export function cli(args: string[], env: Record<string, string> = {}, options: { cwd?: string } = {}): CliResult {
   const { EMOTION_CIRCUITS_MODEL: _, ...rest } = process.env;
-  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...rest, ...env } });
+  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...rest, ...env }, cwd: options.cwd });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
