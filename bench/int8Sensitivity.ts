@@ -8,9 +8,8 @@
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { decodeToF32, bytesPerElement } from '../src/kernels/dtype.js';
 import { JsBackend } from '../src/kernels/jsBackend.js';
-import { INT16_LIMIT } from '../src/kernels/int8Reference.js';
+import { INT16_LIMIT, quantizeRow } from '../src/kernels/int8Reference.js';
 import type { PackOptions, PackedWeight, WeightDType, WeightRowReader } from '../src/kernels/types.js';
 import { LanguageModel } from '../src/model/languageModel.js';
 import { klDivergenceFromLogits } from '../src/model/logitDivergence.js';
@@ -56,12 +55,7 @@ class SimulatingBackend extends JsBackend {
   }
 
   override packWeight(source: Uint8Array | WeightRowReader, dtype: WeightDType, rows: number, cols: number, _options: PackOptions = {}): PackedWeight {
-    let bytes = source as Uint8Array;
-    if (typeof source === 'function') {
-      bytes = new Uint8Array(rows * cols * bytesPerElement(dtype));
-      source(0, rows, bytes);
-    }
-    const exact = decodeToF32(bytes, dtype);
+    const exact = this.unpack(super.packWeight(source, dtype, rows, cols)); // [rows, cols] f32, never quantised here
     const index = this.packed++;
     let rounded = exact;
     if (this.variant.weights(index)) {
@@ -80,8 +74,13 @@ class SimulatingBackend extends JsBackend {
     const w = weight as SimulatedWeight;
     let input = x;
     if (this.variant.activations) {
+      // Each row to int16 and back, as the kernels quantise activations.
       input = new Float32Array(x.length);
-      for (let i = 0; i < m; i++) input.set(roundToGrid(x.subarray(i * w.cols, (i + 1) * w.cols), { limit: INT16_LIMIT, block: null, clips: [1] }), i * w.cols);
+      const q = new Int16Array(w.cols);
+      for (let i = 0; i < m; i++) {
+        const scale = quantizeRow(x.subarray(i * w.cols, (i + 1) * w.cols), INT16_LIMIT, q);
+        for (let c = 0; c < w.cols; c++) input[i * w.cols + c] = q[c] * scale;
+      }
     }
     super.linear(input, m, this.view(w, w.index !== 0 || this.variant.head), out, bias);
   }
