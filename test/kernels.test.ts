@@ -4,7 +4,7 @@
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bf16ToF32, f16ToF32 } from '../src/kernels/dtype.js';
+import { bf16ToF32, decodeToF32, f16ToF32 } from '../src/kernels/dtype.js';
 import { type AttentionItem, createBackend, JsBackend, WasmBackend, type WeightDType } from '../src/kernels/index.js';
 import { enableRelaxedSimd } from '../src/kernels/wasmAbi.js';
 import { planAttentionGroups } from '../src/kernels/wasmAttentionBatch.js';
@@ -310,4 +310,18 @@ describe('WasmBackend contract', () => {
       if (saved !== undefined) process.env.EMOTION_CIRCUITS_BACKEND = saved;
     }
   });
+});
+
+test('decodeToF32: little-endian f32, bf16 and f16 bytes, into a new array or into a given slice', () => {
+  // 1.5 = 0x3FC00000 (f32), bf16 0x3FC0, f16 0x3E00; −2 = 0xC0000000, bf16 0xC000, f16 0xC000.
+  assert.deepEqual([...decodeToF32(Uint8Array.from([0x00, 0x00, 0xc0, 0x3f, 0x00, 0x00, 0x00, 0xc0]), 'f32')], [1.5, -2]);
+  assert.deepEqual([...decodeToF32(Uint8Array.from([0xc0, 0x3f, 0x00, 0xc0]), 'bf16')], [1.5, -2]);
+  assert.deepEqual([...decodeToF32(Uint8Array.from([0x00, 0x3e, 0x00, 0xc0]), 'f16')], [1.5, -2]);
+  // Into the middle of a larger array (a bf16 row at an offset: the lanes must land there, not at 0).
+  const out = new Float32Array(4).fill(7);
+  const written = decodeToF32(Uint8Array.from([0xc0, 0x3f, 0x00, 0xc0]), 'bf16', out.subarray(1, 3));
+  assert.deepEqual([...out], [7, 1.5, -2, 7]);
+  assert.equal(written.buffer, out.buffer);
+  assert.throws(() => decodeToF32(new Uint8Array(4), 'bf16', new Float32Array(3)), /2 values into 3 floats/);
+  assert.throws(() => decodeToF32(new Uint8Array(4), 'int8'), /storage dtype/);
 });

@@ -63,16 +63,17 @@ export function bytesPerElement(dtype: WeightDType): number {
   return dtype === 'f32' ? 4 : dtype === 'int8' ? 1 : 2;
 }
 
-/** Decodes little-endian raw bytes of `dtype` into a new Float32Array. */
-export function decodeToF32(bytes: Uint8Array, dtype: WeightDType): Float32Array {
+/** Decodes little-endian raw bytes of `dtype` into `into` (as many floats as values) or a new Float32Array. */
+export function decodeToF32(bytes: Uint8Array, dtype: WeightDType, into?: Float32Array): Float32Array {
   if (dtype === 'int8') throw new RangeError('int8 is a storage dtype (packWeight quantize), not a source dtype');
   const count = bytes.byteLength / bytesPerElement(dtype);
-  const out = new Float32Array(count);
+  if (into && into.length !== count) throw new RangeError(`decodeToF32: ${count} values into ${into.length} floats`);
+  const out = into ?? new Float32Array(count);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (dtype === 'f32') {
     for (let i = 0; i < count; i++) out[i] = view.getFloat32(i * 4, true);
   } else if (dtype === 'bf16') {
-    const u32 = new Uint32Array(out.buffer);
+    const u32 = new Uint32Array(out.buffer, out.byteOffset, count);
     for (let i = 0; i < count; i++) u32[i] = view.getUint16(i * 2, true) << 16;
   } else {
     for (let i = 0; i < count; i++) out[i] = f16ToF32(view.getUint16(i * 2, true));

@@ -106,7 +106,7 @@ export function checkpointEmbedding(checkpoint: Checkpoint, name: string): Embed
         const id = ids[i];
         if (!Number.isInteger(id) || id < 0 || id >= vocab) throw new RangeError(`token id ${id} is outside the vocabulary [0, ${vocab})`);
         checkpoint.readRangeInto(name, id * rowBytes, row);
-        out.set(decodeToF32(row, dtype), i * d);
+        decodeToF32(row, dtype, out.subarray(i * d, (i + 1) * d));
       }
     },
   };
