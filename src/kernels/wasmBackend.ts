@@ -156,8 +156,12 @@ export class WasmBackend implements LinearBackend {
     // chunk is short (the lm_head at batched decode would otherwise have ~15 ms chunks).
     const chunkLimit = Math.ceil(CHUNK_MACS / (Math.min(m, chunkRows) * k * 8));
     let chunkPanels = Math.max(1, Math.min(Math.ceil(panels / (threads * 8)), chunkLimit), Math.ceil(panels / MAX_CHUNKS));
-    // The GEMV kernel walks 4 panels at a time: whole groups of 4 per chunk avoid slower tails.
-    if (m === 1) chunkPanels = Math.ceil(chunkPanels / 4) * 4;
+    // The GEMV kernels walk several panels at once (f32/bf16: 4; int8: 3, as distant streams):
+    // whole groups per chunk avoid their slower one-panel tails.
+    if (m === 1) {
+      const group = w.dtype === 'int8' ? 3 : 4;
+      chunkPanels = Math.ceil(chunkPanels / group) * group;
+    }
     if (threads > 1) {
       ctl[CTL_KIND] = KIND_GEMM;
       ctl[CTL_ARENA] = w.arena;
